@@ -1,0 +1,294 @@
+"""The ``onboarding`` command (also available as ``flask --app onboarding ...``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from onboarding import create_app
+
+
+def _factory() -> sessionmaker[Session]:
+    return cast(sessionmaker[Session], current_app.extensions["onboarding.sessionmaker"])
+
+
+def _engine() -> Engine:
+    return cast(Engine, current_app.extensions["onboarding.engine"])
+
+
+# --------------------------------------------------------------------------- db
+@click.group("db")
+def db_group() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (default: all)."""
+    from onboarding import migrate
+
+    migrate.upgrade(_engine(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from onboarding import migrate
+
+    migrate.downgrade(_engine(), revision)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    from onboarding import migrate
+
+    migrate.revision(_engine(), message)
+
+
+# ----------------------------------------------------------------------- admin
+@click.command("create-admin")
+@click.option("--email", required=True, help="The platform admin's work email.")
+@click.option("--name", "display_name", required=True, help="The admin's name.")
+@click.option("--authority", default="Accreditation Authority",
+              help="Name of the authority organisation (created if missing).")
+@with_appcontext
+def create_admin(email: str, display_name: str, authority: str) -> None:
+    """Create a platform admin and print a one-time password (changed at first sign-in)."""
+    from onboarding import staff
+    from onboarding.audit import Actor
+    from onboarding.models import Organisation
+    from onboarding.models.core import OrgKind, Role
+
+    with _factory()() as db, db.begin():
+        org = db.execute(select(Organisation).where(
+            Organisation.kind == OrgKind.AUTHORITY)).scalars().first()
+        if org is None:
+            org = staff.create_organisation(db, Actor(), kind=OrgKind.AUTHORITY, name=authority,
+                                            display_name=authority)
+        try:
+            user, initial = staff.create_user(db, Actor(), org=org, email=email,
+                                              display_name=display_name,
+                                              role=Role.PLATFORM_ADMIN)
+        except staff.StaffError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created platform admin {user.email}.")
+    click.echo(f"One-time password (shown once, must be changed at first sign-in): {initial}")
+
+
+@click.command("check-config")
+@with_appcontext
+def check_config() -> None:
+    """Fail (exit 1) if this configuration is not fit for production."""
+    from onboarding.config import check_production
+
+    problems = check_production(dict(current_app.config))
+    client = current_app.test_client()
+    resp = client.get("/healthz", base_url="https://localhost")
+    for header in ("Content-Security-Policy", "Strict-Transport-Security",
+                   "X-Content-Type-Options", "Referrer-Policy"):
+        if header not in resp.headers:
+            problems.append(f"response header {header} missing")
+    if problems:
+        for p in problems:
+            click.echo(f"FAIL {p}", err=True)
+        sys.exit(1)
+    click.echo("configuration OK for production")
+
+
+# ----------------------------------------------------------------------- audit
+@click.group("audit")
+def audit_group() -> None:
+    """Hash-chained audit log."""
+
+
+def _audit_key_path() -> Path:
+    env = os.environ.get("ONBOARDING_AUDIT_SIGNING_KEY_FILE")
+    return Path(env) if env else Path(current_app.instance_path) / "audit_signing_key.pem"
+
+
+def _load_audit_key() -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    path = _audit_key_path()
+    if not path.exists():
+        raise click.ClickException(f"no audit signing key at {path}: run `onboarding audit keygen`")
+    return load_pem_private_key(path.read_bytes(), password=None)
+
+
+@audit_group.command("keygen")
+@with_appcontext
+def audit_keygen() -> None:
+    """Create the Ed25519 key that signs exported chain heads."""
+    generate_audit_key(_audit_key_path())
+    click.echo(f"audit signing key written to {_audit_key_path()}")
+
+
+def generate_audit_key(path: Path) -> None:
+    """Write a new Ed25519 private key (0600) unless one exists."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+
+
+@audit_group.command("verify")
+@click.option("--head", "head_file", type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint written by export-head (catches truncation).")
+@with_appcontext
+def audit_verify(head_file: str | None) -> None:
+    """Walk the chain; exit 1 and name the first broken entry if any."""
+    from cryptography.exceptions import InvalidSignature
+
+    from onboarding import audit
+
+    head = None
+    if head_file:
+        checkpoint = json.loads(Path(head_file).read_text())
+        try:
+            head = audit.verify_head(checkpoint, _load_audit_key().public_key())
+        except (InvalidSignature, KeyError) as exc:
+            click.echo(f"BROKEN checkpoint {head_file}: signature not valid", err=True)
+            raise SystemExit(1) from exc
+    with _factory()() as db:
+        report = audit.verify_chain(db, head)
+    if report.ok:
+        click.echo(f"audit chain OK: {report.entries} entries")
+    else:
+        click.echo(f"BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
+        sys.exit(1)
+
+
+@audit_group.command("export-head")
+@click.option("--out", type=click.Path(dir_okay=False), default="-",
+              help="Where to write the signed checkpoint (default: stdout).")
+@with_appcontext
+def audit_export_head(out: str) -> None:
+    """Write a signed checkpoint of the chain head; keep it outside the database."""
+    from onboarding import audit
+
+    with _factory()() as db:
+        checkpoint = audit.export_head(db, _load_audit_key())
+    text = json.dumps(checkpoint, indent=2)
+    if out == "-":
+        click.echo(text)
+    else:
+        Path(out).write_text(text + "\n")
+        click.echo(f"checkpoint at entry {checkpoint['seq']} written to {out}")
+
+
+# ------------------------------------------------------------------------ jobs
+@click.group("jobs")
+def jobs_group() -> None:
+    """Periodic jobs (call `jobs run` from cron or a systemd timer)."""
+
+
+@jobs_group.command("run")
+@click.option("--only", help="Run just this job.")
+@click.option("--force", is_flag=True, help="Run even if not due.")
+@with_appcontext
+def jobs_run(only: str | None, force: bool) -> None:
+    """Run the jobs that are due, once."""
+    from onboarding import jobs
+
+    failures = jobs.run_due(_factory(), dict(current_app.config), only=only, force=force,
+                            report=click.echo)
+    if failures:
+        sys.exit(1)
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list() -> None:
+    """Registered jobs and when they last ran."""
+    from onboarding import jobs
+    from onboarding.models import JobRun
+
+    with _factory()() as db:
+        for j in jobs.REGISTRY.values():
+            row = db.get(JobRun, j.name)
+            last = row.last_started_at.isoformat() if row and row.last_started_at else "never"
+            status = row.last_status if row else "never"
+            click.echo(f"{j.name:24} every {j.every}  last {last} ({status})  {j.description}")
+
+
+# ------------------------------------------------------------------------ demo
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up the instance, do not start the server.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Set up a development instance (keys, SQLite, demo users) and serve it."""
+    from onboarding import demo as demo_mod
+    from onboarding.config import generate_demo_secrets
+
+    instance = Path(os.environ.get("ONBOARDING_INSTANCE_PATH") or Flask("onboarding").instance_path)
+    generate_demo_secrets(instance)
+    os.environ["ONBOARDING_DEMO"] = "1"
+    app = create_app()
+    with app.app_context():
+        from onboarding import migrate
+
+        migrate.upgrade(_engine())
+        generate_audit_key(_audit_key_path())
+        created = demo_mod.seed(_factory())
+    demo_mod.print_banner(created, f"http://{host}:{port}", click.echo)
+    if no_serve:
+        return
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+# ---------------------------------------------------------------------- wiring
+APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group)
+
+
+def register_app_commands(app: Flask) -> None:
+    """Make the commands available as ``flask --app onboarding <command>`` too."""
+    for command in APP_COMMANDS:
+        app.cli.add_command(command)
+
+
+cli = FlaskGroup(create_app=create_app, add_version_option=True,
+                 help="survivor-onboarding: attestations, verification and tiered onboarding.")
+for _command in (*APP_COMMANDS, demo):
+    cli.add_command(_command)
+
+try:  # the offline verifier needs no app, keys or database
+    from onboarding.attestation.cli import verify as _verify
+
+    cli.add_command(_verify)
+except ImportError:  # pragma: no cover - during early development only
+    pass
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="onboarding")
+
+

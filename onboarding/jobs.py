@@ -1,0 +1,100 @@
+"""Periodic jobs. ``onboarding jobs run`` runs the ones that are due, once; cron or a
+systemd timer calls it every few minutes. Later features register their own jobs
+(republishing status lists, retention) with :func:`job`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from onboarding import audit
+from onboarding.audit import Actor
+from onboarding.clock import now
+from onboarding.models import JobRun
+
+JobFunc = Callable[[Session, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A registered periodic job."""
+
+    name: str
+    every: timedelta
+    func: JobFunc
+    description: str
+
+
+REGISTRY: dict[str, Job] = {}
+
+
+def job(name: str, every: timedelta, description: str) -> Callable[[JobFunc], JobFunc]:
+    """Register ``func`` as a job that should run every ``every``."""
+
+    def register(func: JobFunc) -> JobFunc:
+        REGISTRY[name] = Job(name, every, func, description)
+        return func
+
+    return register
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def due(session: Session) -> list[Job]:
+    """Jobs whose interval has passed since their last successful start."""
+    out = []
+    for j in REGISTRY.values():
+        row = session.get(JobRun, j.name)
+        last = _aware(row.last_started_at) if row else None
+        if last is None or now() - last >= j.every:
+            out.append(j)
+    return out
+
+
+def run_due(factory: sessionmaker[Session], config: dict[str, Any],
+            only: str | None = None, force: bool = False,
+            report: Callable[[str], None] = print) -> int:
+    """Run due jobs (or ``only`` one); each in its own transaction. Returns failures."""
+    failures = 0
+    with factory() as session:
+        todo = list(REGISTRY.values()) if force else due(session)
+    for j in todo:
+        if only and j.name != only:
+            continue
+        report(f"running {j.name} ...")
+        try:
+            with factory() as session, session.begin():
+                row = session.get(JobRun, j.name) or JobRun(name=j.name)
+                row.last_started_at = now()
+                session.add(row)
+                result = j.func(session, config)
+                row.last_finished_at = now()
+                row.last_status = "ok"
+                audit.record(session, Actor(), "job.run", object_type="job", object_id=j.name,
+                             **{k: v for k, v in result.items() if isinstance(v, int | bool)})
+            report(f"  {j.name}: ok {result}")
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            failures += 1
+            report(f"  {j.name}: FAILED ({type(exc).__name__})")
+            with factory() as session, session.begin():
+                row = session.get(JobRun, j.name) or JobRun(name=j.name)
+                row.last_status = "failed"
+                session.add(row)
+    return failures
+
+
+@job("sessions.purge", timedelta(minutes=15), "Delete sessions past their idle or absolute timeout")
+def _purge_sessions(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from onboarding.sessions import purge_expired
+
+    return {"deleted": purge_expired(session, config["SESSION_IDLE_MINUTES"],
+                                     config["SESSION_ABSOLUTE_HOURS"])}

@@ -1,0 +1,73 @@
+"""Who may call which route: the checked-in table behind SECURITY.md check 9.
+
+Every endpoint in ``app.url_map`` must have an entry; :func:`onboarding.security.enforce`
+denies any endpoint that has none (so forgetting one fails closed), and the route × role
+matrix test fails CI. Values are role sets, or one of the markers below. A dict value
+gives a policy per HTTP method.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from onboarding.models.core import Role
+
+PUBLIC: Final = "public"  # anyone, signed in or not
+PARTIAL: Final = "partial"  # password accepted; TOTP (or enrolment) still pending
+STAFF: Final = "staff"  # any fully signed-in staff member
+
+Access = str | frozenset[Role]
+Spec = Access | dict[str, Access]
+
+NGO_STAFF: Final = frozenset({Role.CASEWORKER, Role.NGO_ADMIN})
+BANK_STAFF: Final = frozenset({Role.VERIFIER, Role.COMPLIANCE_OFFICER,
+                               Role.REPORTING_OFFICER, Role.BANK_ADMIN})
+ORG_ADMINS: Final = frozenset({Role.NGO_ADMIN, Role.BANK_ADMIN, Role.PLATFORM_ADMIN})
+PLATFORM: Final = frozenset({Role.PLATFORM_ADMIN})
+
+POLICY: dict[str, Spec] = {
+    "static": PUBLIC,
+    "main.index": PUBLIC,
+    "main.health": PUBLIC,
+    "main.set_language": PUBLIC,
+    "main.home": STAFF,
+    "auth.login": PUBLIC,
+    "auth.totp": PARTIAL,
+    "auth.enrol_totp": PARTIAL,
+    "auth.recovery_codes": STAFF,
+    "auth.logout": {"POST": PARTIAL},
+    "auth.change_password": STAFF,
+    "auth.reauth": STAFF,
+    "admin.staff": ORG_ADMINS,
+    "admin.new_staff": ORG_ADMINS,
+    "admin.staff_detail": ORG_ADMINS,
+    "admin.disable_staff": {"POST": ORG_ADMINS},
+    "admin.enable_staff": {"POST": ORG_ADMINS},
+    "admin.reset_totp": {"GET": ORG_ADMINS, "POST": ORG_ADMINS},
+    "admin.organisations": PLATFORM,
+    "admin.new_organisation": PLATFORM,
+    "admin.audit": ORG_ADMINS,
+}
+
+
+def access_for(endpoint: str, method: str) -> Access | None:
+    """The access rule for ``endpoint`` and ``method`` (None: no entry, deny)."""
+    spec = POLICY.get(endpoint)
+    if isinstance(spec, dict):
+        if method == "HEAD":
+            method = "GET"
+        return spec.get(method)
+    return spec
+
+
+def allows(access: Access, role: Role | None, level: str | None) -> bool:
+    """Does a caller with ``role`` at authentication ``level`` pass ``access``?"""
+    if access == PUBLIC:
+        return True
+    if access == PARTIAL:
+        return level in ("password", "full")
+    if level != "full" or role is None:
+        return False
+    if access == STAFF:
+        return True
+    return isinstance(access, frozenset) and role in access
