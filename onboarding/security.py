@@ -109,14 +109,14 @@ def enforce() -> Response | None:
     if user is None:
         if _is_api():
             abort(401)
-        return cast(Response, redirect(url_for("auth.login", next=_safe_next(request.full_path))))
+        return cast(Response, redirect(url_for("auth.login", next=_safe_next(request.full_path)), 303))
     if access != PARTIAL:
         if level == "password":
             # Password alone reaches nothing but the second factor (SECURITY.md 2).
             target = "auth.totp" if user.totp_enrolled else "auth.enrol_totp"
-            return cast(Response, redirect(url_for(target)))
+            return cast(Response, redirect(url_for(target), 303))
         if user.must_change_password and endpoint != "auth.change_password":
-            return cast(Response, redirect(url_for("auth.change_password")))
+            return cast(Response, redirect(url_for("auth.change_password"), 303))
     if not allows(access, user.role, level):
         abort(403)
     return None
@@ -188,7 +188,7 @@ def require_step_up(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not step_up_fresh():
             back = request.full_path if request.method == "GET" else request.referrer
-            return redirect(url_for("auth.reauth", next=_safe_next(_path_only(back))))
+            return redirect(url_for("auth.reauth", next=_safe_next(_path_only(back))), 303)
         return view(*args, **kwargs)
 
     return cast(F, wrapped)

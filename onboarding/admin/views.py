@@ -107,7 +107,7 @@ def _set_active(user_id: uuid.UUID, active: bool) -> Response:
         db().rollback()
         abort(409)
     db().commit()
-    return cast(Response, redirect(url_for("admin.staff_detail", user_id=target.id)))
+    return cast(Response, redirect(url_for("admin.staff_detail", user_id=target.id), 303))
 
 
 @bp.route("/staff/<uuid:user_id>/reset-authenticator", methods=["GET", "POST"])

@@ -77,7 +77,7 @@ def login() -> str | Response:
     """Step 1: email and password. Unknown user and wrong password look identical."""
     user = current_user()
     if user is not None and g.auth_level == "full":
-        return cast(Response, redirect(url_for("main.home")))
+        return cast(Response, redirect(url_for("main.home"), 303))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"))
@@ -96,7 +96,7 @@ def login() -> str | Response:
             session["_auth_level"] = "password"
             session["_next"] = safe_next(form.next.data)
             target = "auth.totp" if found.totp_enrolled else "auth.enrol_totp"
-            return cast(Response, redirect(url_for(target)))
+            return cast(Response, redirect(url_for(target), 303))
         log.info("sign-in refused")
         form.password.errors = [_(GENERIC_LOGIN_ERROR)]
     return render_template("auth/login.html", form=form)
@@ -113,7 +113,7 @@ def _finish_login(user: User) -> Response:
     session["_login_at"] = now().isoformat()
     if locale:
         session["locale"] = locale
-    return cast(Response, redirect(target))
+    return cast(Response, redirect(target, 303))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -123,9 +123,9 @@ def totp() -> str | Response:
     user = current_user()
     assert user is not None
     if g.auth_level == "full":
-        return cast(Response, redirect(url_for("main.home")))
+        return cast(Response, redirect(url_for("main.home"), 303))
     if not user.totp_enrolled:
-        return cast(Response, redirect(url_for("auth.enrol_totp")))
+        return cast(Response, redirect(url_for("auth.enrol_totp"), 303))
     form = CodeForm()
     if form.validate_on_submit():
         used = staff.check_second_factor(db(), actor(), keyring(), user, form.code.data or "")
@@ -147,9 +147,9 @@ def enrol_totp() -> str | Response:
     user = current_user()
     assert user is not None
     if user.totp_enrolled and g.auth_level != "full":
-        return cast(Response, redirect(url_for("auth.totp")))
+        return cast(Response, redirect(url_for("auth.totp"), 303))
     if user.totp_enrolled:
-        return cast(Response, redirect(url_for("auth.recovery_codes")))
+        return cast(Response, redirect(url_for("auth.recovery_codes"), 303))
     secret = session.get("_pending_totp")
     if not secret:
         secret = mfa.new_secret()
@@ -189,7 +189,7 @@ def logout() -> Response:
     """Server-side sign-out: the session row is deleted, a copied cookie stops working."""
     form = EmptyForm()
     if not form.validate_on_submit():
-        return cast(Response, redirect(url_for("main.home")))
+        return cast(Response, redirect(url_for("main.home"), 303))
     user = current_user()
     if user is not None:
         from onboarding import audit
@@ -197,7 +197,7 @@ def logout() -> Response:
         audit.record(db(), actor(), "auth.logout", object_type="staff_user", object_id=user.id)
         db().commit()
     _srv_session().destroy()
-    resp = cast(Response, redirect(url_for("auth.login", signed_out=1)))
+    resp = cast(Response, redirect(url_for("auth.login", signed_out=1), 303))
     resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return resp
 
@@ -221,7 +221,7 @@ def change_password() -> str | Response:
             else:
                 db().commit()
                 _srv_session().regenerate()
-                return cast(Response, redirect(url_for("main.home", changed=1)))
+                return cast(Response, redirect(url_for("main.home", changed=1), 303))
     return render_template("auth/change_password.html", form=form,
                            forced=user.must_change_password)
 
@@ -245,7 +245,7 @@ def reauth() -> str | Response:
                          object_id=user.id)
             db().commit()
             session["_step_up_at"] = now().isoformat()
-            return cast(Response, redirect(safe_next(form.next.data) or url_for("main.home")))
+            return cast(Response, redirect(safe_next(form.next.data) or url_for("main.home"), 303))
         db().rollback()
         form.code.errors = [_("Password or code did not work.")]
     return render_template("auth/reauth.html", form=form)

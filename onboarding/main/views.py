@@ -18,8 +18,8 @@ bp = Blueprint("main", __name__)
 def index() -> Response:
     """Send signed-in staff home, everyone else to sign-in."""
     if current_user() is not None and g.auth_level == "full":
-        return cast(Response, redirect(url_for("main.home")))
-    return cast(Response, redirect(url_for("auth.login")))
+        return cast(Response, redirect(url_for("main.home"), 303))
+    return cast(Response, redirect(url_for("auth.login"), 303))
 
 
 @bp.route("/home")
@@ -51,4 +51,4 @@ def set_language() -> Response:
                          object_type="staff_user", object_id=user.id, locale=lang)
             db().commit()
     target = safe_next(request.form.get("next")) or url_for("main.index")
-    return cast(Response, redirect(target))
+    return cast(Response, redirect(target, 303))

@@ -1,0 +1,83 @@
+"""Base45 (RFC 9285), hand-written because the QR text is decoded on every verification.
+
+The PyPI ``base45`` package is correct but decodes one character at a time in Python; the
+benchmark (``bench/verify_bench.py``) measures it in the same run as this module — on the
+project's 2-core reference machine it was about 7x slower for a 360-character attestation,
+which alone would cost ~25 % of the Ed25519 verification budget.
+
+Decoding is strict: the text must use the 45-character alphabet exactly (uppercase, space
+included), its length must not be 1 mod 3, every 3-character group must encode a value
+at most 65535 and a trailing 2-character group at most 255. That makes the mapping a
+bijection, so a changed character can never decode to the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from onboarding.attestation.errors import Base45Error
+
+__all__ = ["ALPHABET", "b45decode", "b45encode"]
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+# byte -> digit value, 0xFF for anything outside the alphabet (lowercase included).
+_DECODE = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else 0xFF for b in range(256))
+# value % 2025 -> its two low digits, least significant first (RFC 9285 order).
+_PAIRS = tuple(ALPHABET[v % 45] + ALPHABET[v // 45] for v in range(2025))
+
+
+def b45encode(data: bytes) -> str:
+    """Encode ``data`` as Base45 text (RFC 9285 §4)."""
+    n = len(data)
+    k = n // 2
+    values = struct.unpack(f">{k}H", data[: 2 * k])
+    pairs = _PAIRS
+    alphabet = ALPHABET
+    text = "".join([pairs[v % 2025] + alphabet[v // 2025] for v in values])
+    if n % 2:
+        text += pairs[data[-1]]
+    return text
+
+
+def b45decode(text: str | bytes) -> bytes:
+    """Decode Base45 text; raise :class:`Base45Error` on anything not canonical Base45.
+
+    The 3-character groups are combined with one big-integer expression instead of a
+    Python loop: the digits are laid out as little-endian 24-bit lanes, and
+    ``a + 45 b + 2025 c`` is computed for every lane at once (each lane result is below
+    2**24, so lanes never carry into each other). This is what makes the decoder fast.
+    """
+    if isinstance(text, str):
+        try:
+            raw = text.encode("ascii")
+        except UnicodeEncodeError:
+            raise Base45Error("not Base45: non-ASCII character") from None
+    else:
+        raw = bytes(text)
+    digits = raw.translate(_DECODE)
+    if 0xFF in digits:
+        raise Base45Error("not Base45: character outside the alphabet")
+    k, rem = divmod(len(digits), 3)
+    if rem == 1:
+        raise Base45Error("not Base45: length is 1 more than a multiple of 3")
+    m = 3 * k
+    lane = bytearray(m)
+    lane[0::3] = digits[1:m:3]
+    mid = int.from_bytes(lane, "little")
+    lane[0::3] = digits[2:m:3]
+    high = int.from_bytes(lane, "little")
+    # digits[:m] read as lanes is a + 256 b + 65536 c; subtract to get a + 45 b + 2025 c.
+    total = int.from_bytes(digits[:m], "little") - 211 * mid - 63511 * high
+    lanes = total.to_bytes(m, "little")
+    if lanes[2::3].count(0) != k:
+        raise Base45Error("not Base45: a 3-character group exceeds 65535")
+    out = bytearray(2 * k + (rem == 2))
+    out[0 : 2 * k : 2] = lanes[1::3]
+    out[1 : 2 * k : 2] = lanes[0::3]
+    if rem == 2:
+        last = digits[-2] + 45 * digits[-1]
+        if last > 255:
+            raise Base45Error("not Base45: final 2-character group exceeds 255")
+        out[-1] = last
+    return bytes(out)

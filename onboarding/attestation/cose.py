@@ -1,0 +1,242 @@
+"""COSE_Sign1 (RFC 9052 §4.2) with cbor2 + cryptography, in the pyca style.
+
+* :func:`sign1` emits tag 18 with the protected header ``{1: alg, 4: kid}`` (plus any
+  extra protected labels a caller needs, e.g. ``16`` typ for status lists).
+* :func:`decode_sign1` parses untrusted bytes with the strict reader of :mod:`.cbor`
+  and enforces the structural rules: tag 18 or untagged only (COSE_Mac0 17, COSE_Sign
+  98 or any other tag is refused), ``alg`` present in the *protected* bucket, no label
+  in both buckets except ``kid`` (RFC 9052 §3 lets a recipient reject duplicates and
+  FORMATS.md says the protected kid wins), no ``crit`` (we implement no extensions), no
+  detached payload.
+* :func:`verify_sign1` checks the signature against one key with an algorithm set the
+  **caller** fixes; the token's ``alg`` only selects within that set, and must fit the key
+  type (-19/-8 need an Ed25519 key, -7 a P-256 key). It raises :class:`CoseError` with a
+  reason ``code``; it never returns a boolean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from onboarding.attestation.cbor import Tagged, bstr_head, decode_strict
+from onboarding.attestation.errors import CborError, CoseError
+from onboarding.attestation.keys import (
+    ALG_ED25519,
+    ALG_EDDSA,
+    ALG_ES256,
+    PrivateKey,
+    PublicKey,
+)
+
+__all__ = [
+    "ACCEPTED_ALGS",
+    "HEADER_ALG",
+    "HEADER_KID",
+    "HEADER_TYP",
+    "TAG_SIGN1",
+    "Sign1",
+    "decode_sign1",
+    "sig_structure",
+    "sign1",
+    "verify_sign1",
+]
+
+TAG_SIGN1 = 18
+TAG_MAC0 = 17
+TAG_SIGN = 98
+HEADER_ALG = 1
+HEADER_CRIT = 2
+HEADER_KID = 4
+HEADER_TYP = 16
+
+#: Everything a verifier of this project accepts; callers may narrow it further.
+ACCEPTED_ALGS = frozenset({ALG_ED25519, ALG_EDDSA, ALG_ES256})
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), tstr(10) "Signature1"
+_P256_ORDER_BYTES = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1:
+    """A structurally valid COSE_Sign1, not yet verified."""
+
+    protected_bytes: bytes
+    protected: Mapping[int | str, Any]
+    unprotected: Mapping[int | str, Any]
+    payload: bytes
+    signature: bytes
+    tagged: bool
+    alg: int | str
+    kid: bytes | None
+
+
+def sig_structure(protected_bytes: bytes, external_aad: bytes, payload: bytes) -> bytes:
+    """``Sig_structure = ["Signature1", protected, external_aad, payload]`` (RFC 9052 §4.4)."""
+    return b"".join(
+        (
+            _SIG1_CONTEXT,
+            bstr_head(len(protected_bytes)),
+            protected_bytes,
+            bstr_head(len(external_aad)),
+            external_aad,
+            bstr_head(len(payload)),
+            payload,
+        )
+    )
+
+
+def _key_fits(alg: int | str, key: PublicKey) -> bool:
+    if alg == ALG_ED25519 or alg == ALG_EDDSA:
+        return isinstance(key, Ed25519PublicKey)
+    if alg == ALG_ES256:
+        return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
+    return False
+
+
+def sign1(
+    payload: bytes,
+    key: PrivateKey,
+    *,
+    alg: int,
+    kid: bytes | None,
+    protected_extra: Mapping[int, Any] | None = None,
+    unprotected: Mapping[int, Any] | None = None,
+    external_aad: bytes = b"",
+    tagged: bool = True,
+) -> bytes:
+    """Sign ``payload`` into a COSE_Sign1 (tag 18 by default)."""
+    if not _key_fits(alg, key.public_key()):
+        raise CoseError(f"algorithm {alg} does not fit this key type", code="alg_key_mismatch")
+    headers: dict[int, Any] = {HEADER_ALG: alg}
+    if kid is not None:
+        headers[HEADER_KID] = bytes(kid)
+    for label, value in (protected_extra or {}).items():
+        if label in headers:
+            raise CoseError(f"protected header {label} given twice", code="header_duplicate")
+        headers[label] = value
+    protected_bytes = cbor2.dumps(headers)
+    tbs = sig_structure(protected_bytes, external_aad, payload)
+    if isinstance(key, Ed25519PrivateKey):
+        signature = key.sign(tbs)
+    else:
+        r, s = decode_dss_signature(key.sign(tbs, _ECDSA_SHA256))
+        signature = r.to_bytes(_P256_ORDER_BYTES, "big") + s.to_bytes(_P256_ORDER_BYTES, "big")
+    body = [protected_bytes, dict(unprotected or {}), payload, signature]
+    return cbor2.dumps(cbor2.CBORTag(TAG_SIGN1, body) if tagged else body)
+
+
+def decode_sign1(data: bytes, *, allow_unprotected_alg: bool = False) -> Sign1:
+    """Parse a COSE_Sign1 from untrusted bytes (no signature check yet).
+
+    ``allow_unprotected_alg`` exists only to run RFC 9052 conformance vectors (an
+    unprotected ``alg`` is legal COSE); attestations, trust lists and status lists are
+    always decoded with the default, which rejects it.
+    """
+    try:
+        item = decode_strict(data, allow_tag=True)
+    except CborError as exc:
+        raise CoseError(f"not well-formed CBOR: {exc.message}", code="cose_malformed") from None
+    tagged = isinstance(item, Tagged)
+    if isinstance(item, Tagged):
+        if item.tag == TAG_MAC0:
+            raise CoseError("COSE_Mac0 is not accepted, only COSE_Sign1", code="cose_wrong_type")
+        if item.tag == TAG_SIGN:
+            raise CoseError("COSE_Sign is not accepted, only COSE_Sign1", code="cose_wrong_type")
+        if item.tag != TAG_SIGN1:
+            raise CoseError(f"unexpected CBOR tag {item.tag}, expected 18", code="cose_wrong_tag")
+        item = item.value
+    if not isinstance(item, list) or len(item) != 4:
+        raise CoseError("a COSE_Sign1 is an array of 4 items", code="cose_malformed")
+    protected_bytes, unprotected, payload, signature = item
+    if not isinstance(protected_bytes, bytes):
+        raise CoseError("protected header must be a byte string", code="cose_malformed")
+    if not isinstance(unprotected, dict):
+        raise CoseError("unprotected header must be a map", code="cose_malformed")
+    if payload is None:
+        raise CoseError("detached payloads are not accepted", code="cose_malformed")
+    if not isinstance(payload, bytes):
+        raise CoseError("payload must be a byte string", code="cose_malformed")
+    if not isinstance(signature, bytes):
+        raise CoseError("signature must be a byte string", code="cose_malformed")
+    if protected_bytes:
+        try:
+            protected = decode_strict(protected_bytes)
+        except CborError as exc:
+            raise CoseError(
+                f"protected header is not well-formed CBOR: {exc.message}", code="cose_malformed"
+            ) from None
+        if not isinstance(protected, dict):
+            raise CoseError("protected header must encode a map", code="cose_malformed")
+    else:
+        protected = {}
+    if HEADER_CRIT in protected or HEADER_CRIT in unprotected:
+        raise CoseError("critical header extensions are not supported", code="crit_unsupported")
+    for label in unprotected:
+        if label in protected and label != HEADER_KID:
+            raise CoseError(
+                f"header label {label!r} appears in both buckets", code="header_duplicate"
+            )
+    if HEADER_ALG in protected:
+        alg = protected[HEADER_ALG]
+    elif HEADER_ALG in unprotected:
+        if not allow_unprotected_alg:
+            raise CoseError(
+                "alg is only in the unprotected header; it must be protected",
+                code="alg_unprotected",
+            )
+        alg = unprotected[HEADER_ALG]
+    else:
+        raise CoseError("no alg header", code="alg_missing")
+    if type(alg) is not int and type(alg) is not str:
+        raise CoseError("alg must be an integer or text", code="cose_malformed")
+    kid = protected.get(HEADER_KID, unprotected.get(HEADER_KID))
+    if kid is not None and not isinstance(kid, bytes):
+        raise CoseError("kid must be a byte string", code="cose_malformed")
+    return Sign1(protected_bytes, protected, unprotected, payload, signature, tagged, alg, kid)
+
+
+def verify_sign1(
+    msg: Sign1,
+    key: PublicKey,
+    *,
+    algorithms: Collection[int],
+    external_aad: bytes = b"",
+) -> None:
+    """Verify ``msg`` with ``key``; raise :class:`CoseError` (``code``) on any failure.
+
+    ``algorithms`` is the caller's allowlist; the token's alg must be in it *and* fit the
+    key type. ES256 signatures are the raw 64-byte ``r || s`` of RFC 9053 §2.1.
+    """
+    alg = msg.alg
+    if alg not in algorithms or alg not in ACCEPTED_ALGS:
+        raise CoseError(f"algorithm {alg!r} is not allowed", code="alg_not_allowed")
+    if not _key_fits(alg, key):
+        raise CoseError(f"algorithm {alg!r} does not fit the key type", code="alg_key_mismatch")
+    tbs = sig_structure(msg.protected_bytes, external_aad, msg.payload)
+    signature = msg.signature
+    try:
+        if isinstance(key, Ed25519PublicKey):
+            if len(signature) != 64:
+                raise InvalidSignature
+            key.verify(signature, tbs)
+        else:
+            if len(signature) != 2 * _P256_ORDER_BYTES:
+                raise InvalidSignature
+            r = int.from_bytes(signature[:32], "big")
+            s = int.from_bytes(signature[32:], "big")
+            key.verify(encode_dss_signature(r, s), tbs, _ECDSA_SHA256)
+    except InvalidSignature:
+        raise CoseError("signature does not verify", code="signature_invalid") from None
