@@ -20,6 +20,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onboarding.clock import now
@@ -111,12 +112,16 @@ def record(
         raise AuditError("object id must be an id")
     # Taking the head row's write lock first serialises concurrent appenders on both
     # PostgreSQL (row lock) and SQLite (database write lock).
-    bumped = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    )
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
-        session.flush()
+    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        # First entry ever: create the head row. Two first writers may race; the loser's
+        # insert fails inside its savepoint and it simply takes the lock on the winner's row.
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        session.execute(bump)
     head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
     session.refresh(head)
     entry = AuditEntry(

@@ -274,7 +274,7 @@ def register_app_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-cli = FlaskGroup(create_app=create_app, add_version_option=True,
+cli = FlaskGroup(create_app=create_app, add_version_option=True, set_debug_flag=False,
                  help="survivor-onboarding: attestations, verification and tiered onboarding.")
 for _command in (*APP_COMMANDS, demo):
     cli.add_command(_command)
@@ -292,3 +292,7 @@ def main() -> None:
     cli.main(prog_name="onboarding")
 
 
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
 
@@ -21,8 +21,8 @@ class StaffForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     """A new tenant and its first administrator."""
 
-    kind = SelectField(_l("Kind"), choices=[("ngo", _l("NGO (issuer)")),
-                                           ("bank", _l("Bank (verifier)"))])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice("ngo", _l("NGO (issuer)")),
+                                           SelectChoice("bank", _l("Bank (verifier)"))])
     name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=200)])
     display_name = StringField(
         _l("Neutral display name"), validators=[DataRequired(), Length(max=200)],

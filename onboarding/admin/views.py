@@ -12,6 +12,7 @@ from typing import cast
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from onboarding import staff
 from onboarding.admin.forms import OrganisationForm, StaffForm, revealing_word
@@ -62,7 +63,7 @@ def new_staff() -> str | Response:
     """Create a staff account; the one-time password is shown once, on this page."""
     me = _me()
     form = StaffForm()
-    form.role.choices = [(r.value, _(ROLE_LABELS[r])) for r in ROLES_BY_KIND[me.organisation.kind]]
+    form.role.choices = [SelectChoice(r.value, _(ROLE_LABELS[r])) for r in ROLES_BY_KIND[me.organisation.kind]]
     if form.validate_on_submit():
         try:
             user, initial = staff.create_user(

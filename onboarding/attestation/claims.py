@@ -1,0 +1,455 @@
+"""The attestation claim set of FORMATS.md as typed, validated dataclasses.
+
+```
+attestation = {                      ; CWT claim set, exactly these 7 keys
+  1 => tstr, 4 => uint, 5 => uint, 6 => uint, 7 => bstr .size 16,
+  65535 => { "status_list": { "idx": uint, "uri": tstr } },
+  -65537 => attested,
+}
+attested = {
+  0 => 1, 1 => [+ tstr], 2 => tstr, ? 3 => true, ? 4 => tstr, ? 5 => bstr,
+  6 => 0 / 1 / 2, 7 => [* uint], 8 => 0 / 1 / 2, 9 => uint, ? 10 => [* tstr],
+}
+```
+
+Validation is the same whether a claim set is being built for issuance or decoded after a
+signature check, so an issuer cannot sign anything a verifier would refuse. Only one
+thing differs: issuance accepts only the evidence codes registered in
+:class:`EvidenceCategory`, while decoding accepts any code 1-255 so that verifiers keep
+working when the registry grows (unknown codes are passed on as numbers).
+
+Evidence category *names* live in this module and in docs/formats.md only. The payload
+and the verification result carry numbers, never words (SECURITY.md check 32).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import IntEnum
+from typing import Any
+
+import cbor2
+
+from onboarding.attestation._countries import NATIONALITY_CODES
+from onboarding.attestation.errors import ClaimsError
+
+__all__ = [
+    "CLAIM_ATTESTED",
+    "CLAIM_CTI",
+    "CLAIM_EXP",
+    "CLAIM_IAT",
+    "CLAIM_ISS",
+    "CLAIM_NBF",
+    "CLAIM_STATUS",
+    "MAX_THUMBNAIL_BYTES",
+    "SCHEMA_VERSION",
+    "Assurance",
+    "Attestation",
+    "Attested",
+    "EvidenceCategory",
+    "RefereeSession",
+    "decode_claims",
+    "thumbnail_media_type",
+]
+
+CLAIM_ISS = 1
+CLAIM_EXP = 4
+CLAIM_NBF = 5
+CLAIM_IAT = 6
+CLAIM_CTI = 7
+CLAIM_STATUS = 65535
+CLAIM_ATTESTED = -65537
+_CLAIM_KEYS = frozenset({CLAIM_ISS, CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CTI,
+                         CLAIM_STATUS, CLAIM_ATTESTED})
+
+A_SCHEMA, A_NAMES, A_DOB, A_DOB_APPROX, A_NATIONALITY, A_THUMBNAIL = 0, 1, 2, 3, 4, 5
+A_ASSURANCE, A_EVIDENCE, A_SESSION, A_REFERENCES, A_LANGUAGES = 6, 7, 8, 9, 10
+_ATTESTED_REQUIRED = frozenset({A_SCHEMA, A_NAMES, A_DOB, A_ASSURANCE, A_EVIDENCE,
+                                A_SESSION, A_REFERENCES})
+_ATTESTED_ALLOWED = _ATTESTED_REQUIRED | {A_DOB_APPROX, A_NATIONALITY, A_THUMBNAIL, A_LANGUAGES}
+
+SCHEMA_VERSION = 1
+MAX_THUMBNAIL_BYTES = 400
+MAX_NAMES = 6
+MAX_NAME_CHARS = 100
+MAX_EVIDENCE = 16
+MAX_REFERENCES = 99
+MAX_LANGUAGES = 8
+MAX_ISSUER_ID = 64
+MAX_URI = 200
+MAX_INDEX = 2**32 - 1
+MAX_TIME = 2**40  # year ~36800: rejects absurd values without a calendar check per claim
+MIN_BIRTH_YEAR = 1900
+
+
+class Assurance(IntEnum):
+    """Identity assurance (NIST SP 800-63-4 IAL)."""
+
+    REFEREE_EXCEPTION = 0  # trusted-referee exception, below IAL1
+    IAL1 = 1
+    IAL2 = 2
+
+
+class RefereeSession(IntEnum):
+    """How the trusted-referee session took place."""
+
+    NONE = 0
+    ONSITE = 1
+    REMOTE_ATTENDED = 2
+
+
+class EvidenceCategory(IntEnum):
+    """Registered evidence category codes (docs/formats.md has the descriptions).
+
+    Member names are deliberately neutral: they may end up in logs or templates, and the
+    code list must never put revealing words in front of a teller or in the QR.
+    """
+
+    REFEREE_INTERVIEW = 1
+    EXPIRED_PASSPORT = 2
+    PROTECTION_DOCUMENT = 3  # refugee / asylum-seeker document
+    GOV_STATUS_LETTER = 4  # see docs/formats.md
+    POLICE_REPORT = 5
+    EMPLOYER_RECORD = 6
+    REFERENCE_VOUCH = 7
+    OTHER_GOV_DOCUMENT = 8
+    BIRTH_CERTIFICATE = 9
+    EXPIRED_NATIONAL_ID = 10
+    CONSULAR_DOCUMENT = 11
+    EDUCATION_RECORD = 12
+    MEDICAL_RECORD = 13
+    SERVICE_PROVIDER_RECORD = 14
+
+
+_KNOWN_EVIDENCE = frozenset(int(c) for c in EvidenceCategory)
+
+_DIGITS = "0123456789"
+_DOB_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_ISSUER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+_URI_RE = re.compile(r"https?://[\x21-\x7e]+")
+_LANG_RE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+# Characters no name may contain: C0/C1 controls, line/paragraph separators, bidi
+# embeddings/overrides/isolates (they can make a name display as something else:
+# "Trojan Source", CVE-2021-42574), private-use code points and non-characters.
+_BAD_NAME_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ue000-\uf8ff\ufdd0-\ufdef\ufffe\uffff\U000f0000-\U0010ffff]"
+)
+
+
+def _fail(message: str, code: str = "claims_invalid") -> ClaimsError:
+    return ClaimsError(message, code=code)
+
+
+def _uint(value: object, what: str, maximum: int) -> int:
+    # type() rather than isinstance(): bool is an int subclass and must not pass.
+    if type(value) is not int or value < 0 or value > maximum:
+        raise _fail(f"{what} must be an unsigned integer up to {maximum}")
+    return value
+
+
+def _text(value: object, what: str, maximum: int) -> str:
+    if type(value) is not str or not value or len(value) > maximum:
+        raise _fail(f"{what} must be non-empty text of at most {maximum} characters")
+    return value
+
+
+def check_name(name: object) -> str:
+    """A name: non-empty, NFC, no surrounding spaces, no controls or bidi overrides."""
+    name = _text(name, "a name", MAX_NAME_CHARS)
+    if name != name.strip():
+        raise _fail("a name must not start or end with whitespace")
+    if _BAD_NAME_CHARS.search(name):
+        raise _fail("a name contains a control, bidi-override or private-use character")
+    if not unicodedata.is_normalized("NFC", name):
+        raise _fail("a name must be in Unicode NFC")
+    return name
+
+
+def check_dob(dob: object) -> str:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a real calendar date from 1900 on."""
+    dob = _text(dob, "date of birth", 10)
+    match = _DOB_RE.fullmatch(dob)
+    if match is None:
+        raise _fail("date of birth must be YYYY, YYYY-MM or YYYY-MM-DD")
+    year = int(match[1])
+    month = int(match[2]) if match[2] else 1
+    day = int(match[3]) if match[3] else 1
+    if year < MIN_BIRTH_YEAR:
+        raise _fail(f"date of birth before {MIN_BIRTH_YEAR}")
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise _fail("date of birth is not a real date") from None
+    return dob
+
+
+def _dob_earliest(dob: str) -> date:
+    parts = [int(p) for p in dob.split("-")] + [1, 1]
+    return date(parts[0], parts[1], parts[2])
+
+
+def thumbnail_media_type(data: bytes) -> str:
+    """``image/jpeg`` or ``image/webp`` from magic bytes; :class:`ClaimsError` otherwise."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if (
+        len(data) >= 12
+        and data[:4] == b"RIFF"
+        and data[8:12] == b"WEBP"
+        and int.from_bytes(data[4:8], "little") == len(data) - 8
+    ):
+        return "image/webp"
+    raise _fail("thumbnail must be JPEG or WebP")
+
+
+def _timestamp_iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """The private-use claim -65537: what the issuer attests about the person."""
+
+    names: tuple[str, ...]
+    dob: str
+    assurance: int
+    evidence: tuple[int, ...]
+    referee_session: int
+    references: int
+    dob_approximate: bool = False
+    nationality: str | None = None
+    thumbnail: bytes | None = None
+    languages: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        self._validate(registered_evidence_only=False)
+
+    def _validate(self, *, registered_evidence_only: bool) -> None:
+        if type(self.names) is not tuple or not 1 <= len(self.names) <= MAX_NAMES:
+            raise _fail(f"names must be a tuple of 1 to {MAX_NAMES} names")
+        for name in self.names:
+            check_name(name)
+        check_dob(self.dob)
+        if type(self.dob_approximate) is not bool:
+            raise _fail("dob_approximate must be a bool")
+        if self.nationality is not None and self.nationality not in NATIONALITY_CODES:
+            raise _fail("nationality must be an ISO 3166-1 alpha-3 code (or XXA/XXB/XXC/XXX)")
+        if self.thumbnail is not None:
+            if type(self.thumbnail) is not bytes or not self.thumbnail:
+                raise _fail("thumbnail must be bytes")
+            if len(self.thumbnail) > MAX_THUMBNAIL_BYTES:
+                raise _fail(f"thumbnail is larger than {MAX_THUMBNAIL_BYTES} bytes")
+            thumbnail_media_type(self.thumbnail)
+        if self.assurance not in (0, 1, 2) or type(self.assurance) not in (int, Assurance):
+            raise _fail("assurance must be 0, 1 or 2")
+        if type(self.evidence) is not tuple or len(self.evidence) > MAX_EVIDENCE:
+            raise _fail(f"evidence must be a tuple of at most {MAX_EVIDENCE} codes")
+        for code in self.evidence:
+            if type(code) not in (int, EvidenceCategory) or not 1 <= code <= 255:
+                raise _fail("evidence codes are integers 1-255")
+            if registered_evidence_only and code not in _KNOWN_EVIDENCE:
+                raise _fail(f"evidence code {code} is not registered")
+        if len(set(self.evidence)) != len(self.evidence):
+            raise _fail("evidence codes must not repeat")
+        if self.referee_session not in (0, 1, 2) or type(self.referee_session) not in (
+            int,
+            RefereeSession,
+        ):
+            raise _fail("referee_session must be 0, 1 or 2")
+        _uint(self.references, "references", MAX_REFERENCES)
+        if self.languages is not None:
+            if type(self.languages) is not tuple or len(self.languages) > MAX_LANGUAGES:
+                raise _fail(f"languages must be a tuple of at most {MAX_LANGUAGES} tags")
+            for tag in self.languages:
+                if type(tag) is not str or len(tag) > 35 or not _LANG_RE.fullmatch(tag):
+                    raise _fail("languages must be BCP 47 tags")
+
+    def to_cbor_map(self) -> dict[int, Any]:
+        out: dict[int, Any] = {A_SCHEMA: SCHEMA_VERSION, A_NAMES: list(self.names), A_DOB: self.dob}
+        if self.dob_approximate:
+            out[A_DOB_APPROX] = True
+        if self.nationality is not None:
+            out[A_NATIONALITY] = self.nationality
+        if self.thumbnail is not None:
+            out[A_THUMBNAIL] = self.thumbnail
+        out[A_ASSURANCE] = int(self.assurance)
+        out[A_EVIDENCE] = [int(c) for c in self.evidence]
+        out[A_SESSION] = int(self.referee_session)
+        out[A_REFERENCES] = self.references
+        if self.languages is not None:
+            out[A_LANGUAGES] = list(self.languages)
+        return out
+
+    @classmethod
+    def from_cbor_map(cls, value: object) -> Attested:
+        if type(value) is not dict:
+            raise _fail("attested claim must be a map")
+        keys = value.keys()
+        if not (_ATTESTED_REQUIRED <= keys <= _ATTESTED_ALLOWED):
+            raise _fail("attested claim has missing or unknown keys", "claims_keys")
+        if type(value[A_SCHEMA]) is not int or value[A_SCHEMA] != SCHEMA_VERSION:
+            raise _fail("unsupported attested schema version", "claims_schema")
+        names = value[A_NAMES]
+        evidence = value[A_EVIDENCE]
+        if type(names) is not list or type(evidence) is not list:
+            raise _fail("names and evidence must be arrays")
+        approx = value.get(A_DOB_APPROX, False)
+        if A_DOB_APPROX in value and approx is not True:
+            raise _fail("date-of-birth-approximate, when present, must be true")
+        nationality = value.get(A_NATIONALITY)
+        if A_NATIONALITY in value and type(nationality) is not str:
+            raise _fail("nationality must be text")
+        thumbnail = value.get(A_THUMBNAIL)
+        if A_THUMBNAIL in value and type(thumbnail) is not bytes:
+            raise _fail("thumbnail must be a byte string")
+        languages = value.get(A_LANGUAGES)
+        if A_LANGUAGES in value:
+            if type(languages) is not list:
+                raise _fail("languages must be an array")
+            languages = tuple(languages)
+        return cls(
+            names=tuple(names),
+            dob=value[A_DOB],
+            assurance=value[A_ASSURANCE],
+            evidence=tuple(evidence),
+            referee_session=value[A_SESSION],
+            references=value[A_REFERENCES],
+            dob_approximate=approx,
+            nationality=nationality,
+            thumbnail=thumbnail,
+            languages=languages,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-able form for the verification result (photo as a data: URI)."""
+        photo = None
+        if self.thumbnail is not None:
+            photo = (
+                f"data:{thumbnail_media_type(self.thumbnail)};base64,"
+                + base64.b64encode(self.thumbnail).decode("ascii")
+            )
+        return {
+            "schema": SCHEMA_VERSION,
+            "names": list(self.names),
+            "date_of_birth": self.dob,
+            "date_of_birth_approximate": self.dob_approximate,
+            "nationality": self.nationality,
+            "photo": photo,
+            "assurance": int(self.assurance),
+            "evidence": [int(c) for c in self.evidence],
+            "referee_session": int(self.referee_session),
+            "references": self.references,
+            "languages": None if self.languages is None else list(self.languages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """A complete CWT claim set (the COSE_Sign1 payload)."""
+
+    iss: str
+    iat: int
+    nbf: int
+    exp: int
+    cti: bytes
+    status_idx: int
+    status_uri: str
+    attested: Attested
+
+    def __post_init__(self) -> None:
+        iss = _text(self.iss, "iss", MAX_ISSUER_ID)
+        if not _ISSUER_RE.fullmatch(iss):
+            raise _fail("iss must be an issuer id (letters, digits, '.', '_', ':', '-')")
+        iat = _uint(self.iat, "iat", MAX_TIME)
+        nbf = _uint(self.nbf, "nbf", MAX_TIME)
+        exp = _uint(self.exp, "exp", MAX_TIME)
+        if not (iat < exp and nbf < exp):
+            raise _fail("exp must be after iat and nbf")
+        if type(self.cti) is not bytes or len(self.cti) != 16:
+            raise _fail("cti must be 16 bytes")
+        _uint(self.status_idx, "status idx", MAX_INDEX)
+        uri = _text(self.status_uri, "status uri", MAX_URI)
+        if not _URI_RE.fullmatch(uri):
+            raise _fail("status uri must be an http(s) URI without spaces")
+        if type(self.attested) is not Attested:
+            raise _fail("attested must be an Attested instance")
+        if _dob_earliest(self.attested.dob) > datetime.fromtimestamp(iat, UTC).date():
+            raise _fail("date of birth is after the issuing date")
+
+    def to_cbor_map(self) -> dict[int, Any]:
+        return {
+            CLAIM_ISS: self.iss,
+            CLAIM_EXP: self.exp,
+            CLAIM_NBF: self.nbf,
+            CLAIM_IAT: self.iat,
+            CLAIM_CTI: self.cti,
+            CLAIM_STATUS: {"status_list": {"idx": self.status_idx, "uri": self.status_uri}},
+            CLAIM_ATTESTED: self.attested.to_cbor_map(),
+        }
+
+    def encode(self) -> bytes:
+        """Deterministic CBOR (RFC 8949 §4.2.1: for these integer keys cbor2's canonical
+        length-first order and the bytewise order coincide)."""
+        return cbor2.dumps(self.to_cbor_map(), canonical=True)
+
+    @classmethod
+    def from_cbor_map(cls, value: Mapping[Any, Any]) -> Attestation:
+        if type(value) is not dict or value.keys() != _CLAIM_KEYS:
+            raise _fail("claim set must have exactly the keys 1, 4, 5, 6, 7, 65535, -65537",
+                        "claims_keys")
+        status = value[CLAIM_STATUS]
+        if type(status) is not dict or status.keys() != {"status_list"}:
+            raise _fail("status claim must be {\"status_list\": {...}}")
+        ref = status["status_list"]
+        if type(ref) is not dict or ref.keys() != {"idx", "uri"}:
+            raise _fail("status_list reference must have exactly idx and uri")
+        return cls(
+            iss=value[CLAIM_ISS],
+            iat=value[CLAIM_IAT],
+            nbf=value[CLAIM_NBF],
+            exp=value[CLAIM_EXP],
+            cti=value[CLAIM_CTI],
+            status_idx=ref["idx"],
+            status_uri=ref["uri"],
+            attested=Attested.from_cbor_map(value[CLAIM_ATTESTED]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``claims`` member of the verification result. Only these keys, ever."""
+        out = {
+            "attestation_id": self.cti.hex(),
+            "issuer": self.iss,
+            "issued_at": _timestamp_iso(self.iat),
+            "valid_from": _timestamp_iso(self.nbf),
+            "expires_at": _timestamp_iso(self.exp),
+            "status_list": {"idx": self.status_idx, "uri": self.status_uri},
+        }
+        out.update(self.attested.to_json())
+        return out
+
+
+def check_for_issuance(attestation: Attestation) -> None:
+    """Extra rules for what we sign: registered evidence codes only."""
+    attestation.attested._validate(registered_evidence_only=True)
+
+
+def decode_claims(payload: bytes) -> Attestation:
+    """Decode and validate a signed payload. Raises :class:`ClaimsError`.
+
+    Called only after the signature verified, so ``cbor2`` sees issuer-signed bytes.
+    The first byte must be the head of a 7-pair map: together with the exact key-set
+    check that rules out duplicate keys at the top level.
+    """
+    if not payload or payload[0] != 0xA7:
+        raise _fail("claim set must be a CBOR map of 7 entries", "claims_keys")
+    try:
+        value = cbor2.loads(payload)
+    except Exception:  # cbor2 raises several types (and ValueError from its tag decoders)
+        raise _fail("payload is not well-formed CBOR", "claims_malformed") from None
+    return Attestation.from_cbor_map(value)
