@@ -646,7 +646,9 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
                   "id_application_confirmed": x.bank_checks.id_application_confirmed}
         if r == PASS:
             return inputs, f"{left} days of validity left, more than {review_days}."
-        return inputs, (f"{left} days of validity left: refer for renewal review. Renewal "
+        when = (f"{left} days of validity left" if left >= 0
+                else f"Validity ended {-left} days ago")
+        return inputs, (f"{when}: refer for renewal review. Renewal "
                         + ("is available (an ID application is confirmed)." if renewable else
                            "is not available under the policy (renewals used up or no "
                            "confirmed ID application): step-up or closure."))
@@ -989,11 +991,17 @@ class Decision:
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
-        """Every finding, in rule order (decline, baseline, tier, refer, monitoring)."""
+        """The findings that explain the outcome, in rule order: every decline and refer
+        reason, and for a hold the T1 requirements not met. (Requirements of tiers above the
+        one reached are in :meth:`why_not_next_tier` instead.)"""
         out: list[Reason] = []
+        hold = self.outcome == "hold"
         for rule, r in zip(self._engine.rules, self.results, strict=True):
-            if r >= FAIL and rule.reasons[r - FAIL] not in out:
-                out.append(rule.reasons[r - FAIL])
+            if r >= FAIL:
+                reason = rule.reasons[r - FAIL]
+                if reason.kind is not Kind.REQUIREMENT or (hold and "T1" in rule.tiers):
+                    if reason not in out:
+                        out.append(reason)
         return tuple(out)
 
     @property
@@ -1008,7 +1016,10 @@ class Decision:
     def limits(self) -> dict[str, float] | None:
         """The tier's limits in the jurisdiction's currency; None at T0 and T3 (bank's own)."""
         lim = self._jur.limits.get(self.tier)
-        return None if lim is None else dict(lim)
+        if lim is None:
+            return None
+        # Whole amounts print as integers ("2000", not "2000.0") in JSON and the UI.
+        return {k: int(v) if float(v).is_integer() else v for k, v in lim.items()}
 
     @property
     def currency(self) -> str:

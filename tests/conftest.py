@@ -35,17 +35,22 @@ CANARY_NOTE = "CANARY-NOTE-7f3a9c"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL pass, skip collecting the database-free library suites
-    (deselect, not skip: they ran in the SQLite pass) and the SQLite-only smoke."""
-    if TEST_DB != "postgresql":
-        return
+    """Split the work between the two passes (deselected, never skipped):
+
+    * PostgreSQL pass: app and browser tests; not the database-free library suites, which
+      already ran in the SQLite pass, nor the SQLite-only demo smoke.
+    * SQLite pass: everything except browser tests, of which only the smoke runs here.
+    """
     keep, drop = [], []
     for item in items:
         path = str(item.path)
-        if any(f"/{d}/" in path for d in PURE_DIRS):
-            drop.append(item)
+        browser = "/tests/browser/" in path
+        smoke = item.get_closest_marker("sqlite_smoke") is not None
+        if TEST_DB == "postgresql":
+            dropped = any(f"/{d}/" in path for d in PURE_DIRS) or smoke
         else:
-            keep.append(item)
+            dropped = browser and not smoke
+        (drop if dropped else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "PrivateKey",
     "PublicKey",
     "alg_name",
+    "b64url_decode",
     "default_alg",
     "dump_private_key_pem",
     "dump_public_key_pem",
@@ -63,6 +65,7 @@ EMITTED_ALGS = frozenset({ALG_ED25519, ALG_ES256})
 
 _ALG_NAMES = {ALG_ED25519: "Ed25519", ALG_EDDSA: "EdDSA", ALG_ES256: "ES256"}
 
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 _WRAP_MAGIC = b"OBK1"  # format tag + version of wrap_private_key blobs
 
 
@@ -135,13 +138,15 @@ def kid_to_text(kid: bytes) -> str:
     return base64.urlsafe_b64encode(kid).rstrip(b"=").decode("ascii")
 
 
-def _b64url_decode(text: object, what: str) -> bytes:
-    if not isinstance(text, str) or not text or "=" in text:
+def b64url_decode(text: object, what: str = "value") -> bytes:
+    """Unpadded base64url (RFC 7515 §2) to bytes, strictly: alphabet ``A-Za-z0-9-_`` only
+    and the canonical encoding of its bytes; :class:`KeyMaterialError` otherwise."""
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text) or len(text) % 4 == 1:
         raise KeyMaterialError(f"JWK {what} must be unpadded base64url text")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError):
-        raise KeyMaterialError(f"JWK {what} is not base64url") from None
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if kid_to_text(data) != text:
+        raise KeyMaterialError(f"JWK {what} is not canonical base64url")
+    return data
 
 
 # ------------------------------------------------------------------ private keys at rest
@@ -265,13 +270,13 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
         raise KeyMaterialError("JWK contains a private key ('d'); refusing", code="jwk_private")
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
-        x = _b64url_decode(jwk.get("x"), "x")
+        x = b64url_decode(jwk.get("x"), "x")
         if len(x) != 32:
             raise KeyMaterialError("Ed25519 JWK 'x' must be 32 bytes")
         return Ed25519PublicKey.from_public_bytes(x)
     if kty == "EC" and crv == "P-256":
-        x = _b64url_decode(jwk.get("x"), "x")
-        y = _b64url_decode(jwk.get("y"), "y")
+        x = b64url_decode(jwk.get("x"), "x")
+        y = b64url_decode(jwk.get("y"), "y")
         if len(x) != 32 or len(y) != 32:
             raise KeyMaterialError("P-256 JWK 'x' and 'y' must be 32 bytes each")
         try:

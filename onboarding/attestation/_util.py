@@ -1,0 +1,27 @@
+"""Small shared helpers (time conversion, typ header check)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from onboarding.attestation.cose import HEADER_TYP, Sign1
+
+__all__ = ["iso", "timestamp", "typ_of"]
+
+
+def timestamp(at: datetime) -> int:
+    """Whole seconds since the epoch; refuses naive datetimes (ambiguous time zone)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware (e.g. datetime.now(UTC))")
+    return math.floor(at.timestamp())
+
+
+def iso(ts: int) -> str:
+    """ISO 8601 UTC with a ``Z`` suffix."""
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def typ_of(msg: Sign1) -> object:
+    """The protected ``typ`` header (RFC 9596), or None. Unprotected typ does not count."""
+    return msg.protected.get(HEADER_TYP)
