@@ -42,7 +42,8 @@ def assemble() -> None:
     parts = [(HERE / "README.md").read_text() if (HERE / "README.md").exists() else ""]
     for table in sorted((HERE / "results").glob("*.md")):
         parts.append(table.read_text())
-    (HERE.parent / "docs" / "performance.md").write_text("\n\n".join(p.strip() for p in parts) + "\n")
+    text = "\n\n".join(p.strip() for p in parts) + "\n"
+    (HERE.parent / "docs" / "performance.md").write_text(text)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, g, request, session
 from sqlalchemy.orm import Session
@@ -82,7 +82,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     def request_db() -> Session:
         if "db" not in g:
             g.db = factory()
-        return g.db  # type: ignore[no-any-return]
+        return cast(Session, g.db)
 
     app.extensions["onboarding.db"] = request_db
 

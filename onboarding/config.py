@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +102,11 @@ def read_instance_secret(instance: Path, name: str) -> str | None:
 def generate_demo_secrets(instance: Path) -> None:
     """Create development secrets in ``instance/`` (mode 0600) if they are missing."""
     instance.mkdir(parents=True, exist_ok=True)
-    for name, make in (
-        ("secret_key", lambda: secrets.token_urlsafe(48)),
-        ("kek", lambda: base64.b64encode(secrets.token_bytes(32)).decode()),
-    ):
+    makers: dict[str, Callable[[], str]] = {
+        "secret_key": lambda: secrets.token_urlsafe(48),
+        "kek": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    for name, make in makers.items():
         path = instance / name
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -95,7 +95,8 @@ def _render(status: int, title: str, detail: str | None, slug: str | None = None
     if wants_json():
         resp = problem(status, title, detail, slug)
     else:
-        template = f"errors/{status}.html" if status in (403, 404, 429, 500) else "errors/generic.html"
+        known = status in (403, 404, 429, 500)
+        template = f"errors/{status}.html" if known else "errors/generic.html"
         resp = Response(render_template(template, status=status, title=_(title), detail=detail),
                         status=status)
     for k, v in (headers or {}).items():

@@ -79,10 +79,12 @@ def run_due(factory: sessionmaker[Session], config: dict[str, Any],
                 result = j.func(session, config)
                 row.last_finished_at = now()
                 row.last_status = "ok"
+                counts: dict[str, Any] = {k: v for k, v in result.items()
+                                          if isinstance(v, int | bool)}
                 audit.record(session, Actor(), "job.run", object_type="job", object_id=j.name,
-                             **{k: v for k, v in result.items() if isinstance(v, int | bool)})
+                             **counts)
             report(f"  {j.name}: ok {result}")
-        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+        except Exception as exc:
             failures += 1
             report(f"  {j.name}: FAILED ({type(exc).__name__})")
             with factory() as session, session.begin():

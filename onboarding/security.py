@@ -109,7 +109,8 @@ def enforce() -> Response | None:
     if user is None:
         if _is_api():
             abort(401)
-        return cast(Response, redirect(url_for("auth.login", next=_safe_next(request.full_path)), 303))
+        login = url_for("auth.login", next=_safe_next(request.full_path))
+        return cast(Response, redirect(login, 303))
     if access != PARTIAL:
         if level == "password":
             # Password alone reaches nothing but the second factor (SECURITY.md 2).

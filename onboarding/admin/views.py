@@ -63,7 +63,8 @@ def new_staff() -> str | Response:
     """Create a staff account; the one-time password is shown once, on this page."""
     me = _me()
     form = StaffForm()
-    form.role.choices = [SelectChoice(r.value, _(ROLE_LABELS[r])) for r in ROLES_BY_KIND[me.organisation.kind]]
+    form.role.choices = [SelectChoice(r.value, _(ROLE_LABELS[r]))
+                         for r in ROLES_BY_KIND[me.organisation.kind]]
     if form.validate_on_submit():
         try:
             user, initial = staff.create_user(

@@ -49,7 +49,8 @@ class ChangePasswordForm(FlaskForm):
                         description=_l("At least 8 characters. A long passphrase is best; "
                                        "any language and any characters are fine."))
     confirm = PasswordField(_l("Repeat the new password"),
-                            validators=[DataRequired(), EqualTo("new", _l("The passwords differ."))],
+                            validators=[DataRequired(),
+                                        EqualTo("new", _l("The passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Change password"))
 

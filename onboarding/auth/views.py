@@ -22,12 +22,19 @@ from sqlalchemy import select
 
 from onboarding import mfa, staff
 from onboarding.audit import Actor
-from onboarding.auth.forms import ChangePasswordForm, CodeForm, EmptyForm, EnrolForm, LoginForm, ReauthForm
+from onboarding.auth.forms import (
+    ChangePasswordForm,
+    CodeForm,
+    EmptyForm,
+    EnrolForm,
+    LoginForm,
+    ReauthForm,
+)
 from onboarding.clock import now
 from onboarding.crypto import Keyring
 from onboarding.extensions import limiter
 from onboarding.models import User
-from onboarding.passwords import needs_rehash, verify_password, hash_password
+from onboarding.passwords import hash_password, needs_rehash, verify_password
 from onboarding.security import current_user, db, require_step_up, safe_next
 from onboarding.sessions import ServerSession
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import text
 
 from onboarding import audit
@@ -33,7 +44,7 @@ def health() -> Response:
     """Liveness and database reachability for the load balancer (no details leaked)."""
     try:
         db().execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         return cast(Response, (jsonify(status="unavailable"), 503))
     return jsonify(status="ok")
 

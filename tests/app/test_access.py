@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -22,7 +22,7 @@ def routes(app: Flask) -> list[tuple[str, str, str]]:
     out = []
     for rule in app.url_map.iter_rules():
         args: dict[str, Any] = {}
-        for name, conv in rule._converters.items():  # noqa: SLF001 - introspection on purpose
+        for name, conv in rule._converters.items():
             args[name] = uuid.uuid4() if "UUID" in type(conv).__name__ else "x.css"
         with app.test_request_context():
             from flask import url_for
@@ -94,10 +94,7 @@ def test_route_role_matrix(role, app, client_for, make_staff):
     for endpoint, method, url in routes(app):
         if endpoint == "auth.logout":
             continue  # would end the session mid-matrix; covered in test_auth
-        if method == "GET":
-            resp = c.get(url)
-        else:
-            resp = c.post(url, {"csrf_token": token})
+        resp = c.get(url) if method == "GET" else c.post(url, {"csrf_token": token})
         got = outcome(resp)
         want_allowed = expected(endpoint, method, role)
         if access_for(endpoint, method) == PUBLIC and got == "login":

@@ -113,7 +113,7 @@ def test_concurrent_appenders_keep_one_chain(app):
             for _ in range(5):
                 with factory() as db, db.begin():
                     audit.record(db, Actor(), "test.concurrent")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import uuid
-from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from onboarding import mfa
-from onboarding.models import RecoveryCode, StaffSession, User
+from onboarding.models import RecoveryCode, User
 from onboarding.passwords import hash_password, password_problems, verify_password
 from tests.conftest import count, csrf_from, db_rows
 
@@ -217,7 +212,7 @@ def test_session_id_changes_at_login(client_for, make_staff):
 
 
 def test_logout_is_server_side_copied_cookie_fails(signed_in, client_for, app):
-    c, who = signed_in("caseworker")
+    c, _who = signed_in("caseworker")
     stolen = c.cookie()
     assert count(app, "SELECT count(*) FROM staff_session WHERE user_id IS NOT NULL") == 1
     r = c.post("/logout", {"csrf_token": c.token("/home")})

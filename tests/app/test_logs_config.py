@@ -49,7 +49,7 @@ def captured(app):
 
 def test_no_pii_or_secrets_in_logs(captured, signed_in, client_for, make_staff, app):
     canary_pw = "CanaryPass-" + CANARY_NOTE
-    admin, admin_who = signed_in("ngo_admin")
+    admin, _admin_who = signed_in("ngo_admin")
     page = admin.get("/admin/staff/new")
     r = admin.post("/admin/staff/new", {"email": "canary.person@example.org",
                                         "display_name": CANARY_NAME + " " + CANARY_DOB,

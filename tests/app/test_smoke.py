@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_login_totp_home_logout(signed_in, clock):
-    c, who = signed_in("caseworker")
+    c, _who = signed_in("caseworker")
     home = c.get("/home")
     assert home.status_code == 200
     assert "caseworker" in home.get_data(as_text=True)

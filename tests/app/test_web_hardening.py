@@ -45,7 +45,8 @@ def test_xss_in_organisation_fields_and_form_redisplay(signed_in):
 
 def test_templates_and_code_never_mark_user_data_safe():
     offenders = []
-    for path in list((ROOT / "templates").rglob("*.html")) + list((ROOT / "onboarding").rglob("*.py")):
+    paths = [*(ROOT / "templates").rglob("*.html"), *(ROOT / "onboarding").rglob("*.py")]
+    for path in paths:
         text = path.read_text()
         if path.suffix == ".html" and "|safe" in text.replace(" ", ""):
             offenders.append(str(path))
@@ -110,7 +111,7 @@ def test_no_get_changes_state(app, client_for, make_staff):
         before = {k: v for k, v in db_rows(app).items() if k not in ignore}
         users_before = db_rows(app)["staff_user"]
         audit_before = db_rows(app)["audit_entry"]
-        for endpoint, method, url in routes(app):
+        for _endpoint, method, url in routes(app):
             if method == "GET":
                 c.get(url)
         after = {k: v for k, v in db_rows(app).items() if k not in ignore}
