@@ -108,13 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _open_in(stack: ExitStack, name: str) -> IO[str]:
     if name == "-":
         return sys.stdin
-    return stack.enter_context(open(name, encoding="utf-8"))  # noqa: SIM115
+    return stack.enter_context(open(name, encoding="utf-8"))
 
 
 def _open_out(stack: ExitStack, name: str) -> IO[str]:
     if name == "-":
         return sys.stdout
-    return stack.enter_context(open(name, "w", encoding="utf-8"))  # noqa: SIM115
+    return stack.enter_context(open(name, "w", encoding="utf-8"))
 
 
 def _assess(args: argparse.Namespace) -> int:

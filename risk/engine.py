@@ -937,7 +937,7 @@ _ENGINES: dict[str, Engine] = {}
 def engine_for(policy: Policy) -> Engine:
     """The compiled engine for ``policy``, cached by content hash (same content, same rules)."""
     e = _ENGINES.get(policy.content_hash)
-    if e is None or e.policy is not policy and e.policy.document != policy.document:
+    if e is None or (e.policy is not policy and e.policy.document != policy.document):
         if len(_ENGINES) > 32:
             _ENGINES.clear()
         e = _ENGINES[policy.content_hash] = Engine(policy)
@@ -999,9 +999,9 @@ class Decision:
         for rule, r in zip(self._engine.rules, self.results, strict=True):
             if r >= FAIL:
                 reason = rule.reasons[r - FAIL]
-                if reason.kind is not Kind.REQUIREMENT or (hold and "T1" in rule.tiers):
-                    if reason not in out:
-                        out.append(reason)
+                relevant = reason.kind is not Kind.REQUIREMENT or (hold and "T1" in rule.tiers)
+                if relevant and reason not in out:
+                    out.append(reason)
         return tuple(out)
 
     @property
@@ -1091,9 +1091,8 @@ class Decision:
         for rule, r in zip(self._engine.rules, self.results, strict=True):
             if tier is not None and tier not in rule.tiers:
                 continue
-            if r == NOT_EVALUATED and tier is not None:
-                out.append((rule, r))
-            elif r >= FAIL and rule.reasons[r - FAIL].kind in kinds:
+            if (r == NOT_EVALUATED and tier is not None) or (
+                    r >= FAIL and rule.reasons[r - FAIL].kind in kinds):
                 out.append((rule, r))
         return out
 

@@ -632,8 +632,9 @@ def _transactions(v: Any, p: str) -> TransactionSummary:
     end = _date(d["period_end"], p + ".period_end")
     if end < start:
         raise InputError(p + ".period_end", "must not be before period_start")
-    amounts = {k: _num(d.get(k, 0), f"{p}.{k}") for k in _TX_AMOUNTS}
-    counts = {k: _int(d.get(k, 0), f"{p}.{k}", 0, 100_000) for k in _TX_COUNTS}
+    # Any-typed so both dicts can be splatted into the dataclass; each value is checked above.
+    amounts: dict[str, Any] = {k: _num(d.get(k, 0), f"{p}.{k}") for k in _TX_AMOUNTS}
+    counts: dict[str, Any] = {k: _int(d.get(k, 0), f"{p}.{k}", 0, 100_000) for k in _TX_COUNTS}
     return TransactionSummary(period_start=start, period_end=end, **amounts, **counts)
 
 

@@ -314,7 +314,7 @@ class _V:
         if not isinstance(v, list):
             raise self.fail(path, f"must be a list, got {_yaml_kind(v)}")
         out: list[str] = []
-        for i, item in enumerate(v):
+        for i in range(len(v)):
             s = self.string((*path, i))
             if choices is not None and s not in choices:
                 raise self.fail((*path, i), f"unknown {what} {s!r}")
@@ -431,13 +431,12 @@ def _validate(doc: _Doc) -> Policy:
 
     tiers = _tiers(v, known_features)
 
-    jurisdictions = _jurisdictions(v, tiers)
+    raw_j = _jurisdictions(v)
     default_j = v.string(("default_jurisdiction",))
-    if default_j not in jurisdictions:
+    if default_j not in raw_j:
         raise v.fail(("default_jurisdiction",),
-                     f"{default_j!r} is not one of the jurisdictions "
-                     f"({', '.join(jurisdictions)})")
-    jurisdictions = _resolve_jurisdictions(v, jurisdictions, default_j, tiers)
+                     f"{default_j!r} is not one of the jurisdictions ({', '.join(raw_j)})")
+    jurisdictions = _resolve_jurisdictions(v, raw_j, default_j, tiers)
 
     return Policy(
         id=pid, version=version, status=status, title=title, effective_from=eff,
@@ -506,7 +505,7 @@ def _tiers(v: _V, known_features: frozenset[str]) -> dict[str, TierSpec]:
     return tiers
 
 
-def _jurisdictions(v: _V, tiers: Mapping[str, TierSpec]) -> dict[str, dict[str, Any]]:
+def _jurisdictions(v: _V) -> dict[str, dict[str, Any]]:
     raw = v.mapping(("jurisdictions",), any_keys=True)
     if not raw:
         raise v.fail(("jurisdictions",), "needs at least one parameter set")

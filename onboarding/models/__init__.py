@@ -12,7 +12,38 @@ from onboarding.models.core import (
     User,
 )
 
+from onboarding.models.intake import (
+    Attestation,
+    AttestationStatus,
+    CaseworkerCertification,
+    Consent,
+    ConsentText,
+    Evidence,
+    HandoverLink,
+    IssuerKey,
+    KeyState,
+    NameToken,
+    Person,
+    PersonStatus,
+    RefereeSession,
+    StatusList,
+)
+
 __all__ = [
+    "Attestation",
+    "AttestationStatus",
+    "CaseworkerCertification",
+    "Consent",
+    "ConsentText",
+    "Evidence",
+    "HandoverLink",
+    "IssuerKey",
+    "KeyState",
+    "NameToken",
+    "Person",
+    "PersonStatus",
+    "RefereeSession",
+    "StatusList",
     "AuditEntry",
     "AuditHead",
     "JobRun",
