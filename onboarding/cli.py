@@ -159,8 +159,11 @@ def generate_audit_key(path: Path) -> None:
 @audit_group.command("verify")
 @click.option("--head", "head_file", type=click.Path(exists=True, dir_okay=False),
               help="A checkpoint written by export-head (catches truncation).")
+@click.option("--public-key", "public_key_file", type=click.Path(exists=True, dir_okay=False),
+              help="PEM public key that signed the checkpoint (default: derived from the "
+                   "instance's signing key). Lets an off-box verifier hold no private key.")
 @with_appcontext
-def audit_verify(head_file: str | None) -> None:
+def audit_verify(head_file: str | None, public_key_file: str | None) -> None:
     """Walk the chain; exit 1 and name the first broken entry if any."""
     from cryptography.exceptions import InvalidSignature
 
@@ -169,8 +172,14 @@ def audit_verify(head_file: str | None) -> None:
     head = None
     if head_file:
         checkpoint = json.loads(Path(head_file).read_text())
+        if public_key_file:
+            from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+            public_key: Any = load_pem_public_key(Path(public_key_file).read_bytes())
+        else:
+            public_key = _load_audit_key().public_key()
         try:
-            head = audit.verify_head(checkpoint, _load_audit_key().public_key())
+            head = audit.verify_head(checkpoint, public_key)
         except (InvalidSignature, KeyError) as exc:
             click.echo(f"BROKEN checkpoint {head_file}: signature not valid", err=True)
             raise SystemExit(1) from exc
@@ -181,6 +190,17 @@ def audit_verify(head_file: str | None) -> None:
     else:
         click.echo(f"BROKEN at entry {report.first_bad_seq}: {report.problem}", err=True)
         sys.exit(1)
+
+
+@audit_group.command("public-key")
+@with_appcontext
+def audit_public_key() -> None:
+    """Print the PEM public key that verifies exported checkpoints."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = _load_audit_key().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    click.echo(pem.decode().strip())
 
 
 @audit_group.command("export-head")

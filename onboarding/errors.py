@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -84,9 +85,9 @@ def problem(status: int, title: str, detail: str | None = None, slug: str | None
 
 
 _TITLES = {
-    400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Too large", 415: "Unsupported type",
-    422: "Unprocessable content", 429: "Too many requests", 500: "Something went wrong",
+    400: _l("Bad request"), 401: _l("Sign-in required"), 403: _l("Not allowed"), 404: _l("Not found"),
+    405: _l("Method not allowed"), 409: _l("Conflict"), 413: _l("Too large"), 415: _l("Unsupported type"),
+    422: _l("Unprocessable content"), 429: _l("Too many requests"), 500: _l("Something went wrong"),
 }
 
 
@@ -97,7 +98,7 @@ def _render(status: int, title: str, detail: str | None, slug: str | None = None
     else:
         known = status in (403, 404, 429, 500)
         template = f"errors/{status}.html" if known else "errors/generic.html"
-        resp = Response(render_template(template, status=status, title=_(title), detail=detail),
+        resp = Response(render_template(template, status=status, title=str(title), detail=detail),
                         status=status)
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -109,11 +110,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def handle_app_error(err: AppError) -> Response:
-        return _render(err.status, err.title, err.detail, err.slug)
+        return _render(err.status, str(_TITLES.get(err.status, err.title)), err.detail, err.slug)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(err: CSRFError) -> Response:
-        return _render(400, "Bad request",
+        return _render(400, str(_TITLES[400]),
                        _("The form expired or was sent from elsewhere. Reload the page and "
                          "try again."), "csrf")
 
@@ -130,7 +131,7 @@ def init_app(app: Flask) -> None:
         detail = None if status in (404, 500) else err.description
         if status == 429:
             detail = _("Too many attempts. Wait a moment and try again.")
-        return _render(status, _TITLES.get(status, err.name), detail, headers=headers)
+        return _render(status, str(_TITLES.get(status, err.name)), detail, headers=headers)
 
     @app.errorhandler(Exception)
     def handle_unexpected(err: Exception) -> Response:
@@ -140,4 +141,4 @@ def init_app(app: Flask) -> None:
         db_factory = current_app.extensions.get("onboarding.db")
         if db_factory is not None:
             db_factory().rollback()
-        return _render(500, "Something went wrong", None)
+        return _render(500, str(_TITLES[500]), None)

@@ -273,21 +273,12 @@ class AssessmentInput:
 
 
 # --------------------------------------------------------------------------- parsing helpers
+#
+# Written for speed as well as clarity: ``batch`` parses a million lines, so the happy path
+# does no string formatting (error paths are built only when an error is raised), checks types
+# with ``type(v) is`` (JSON gives exact types) and looks enums up in dicts.
 
 _E = TypeVar("_E", bound=enum.Enum)
-
-
-def _obj(v: Any, path: str, allowed: frozenset[str], required: tuple[str, ...] = ()
-         ) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise InputError(path, f"must be an object, got {_kind(v)}")
-    for k in v:
-        if k not in allowed:
-            raise InputError(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-    for k in required:
-        if k not in v:
-            raise InputError(f"{path}.{k}", "is required")
-    return v
 
 
 def _kind(v: Any) -> str:
@@ -306,26 +297,35 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
+def _obj(v: Any, path: str, allowed: frozenset[str], required: tuple[str, ...] = ()
+         ) -> Mapping[str, Any]:
+    if type(v) is not dict and not isinstance(v, Mapping):
+        raise InputError(path, f"must be an object, got {_kind(v)}")
+    if not allowed.issuperset(v):
+        k = next(k for k in v if k not in allowed)
+        raise InputError(f"{path}.{k}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    for k in required:
+        if k not in v:
+            raise InputError(f"{path}.{k}", "is required")
+    return v
+
+
 def _str(v: Any, path: str, max_len: int = 200) -> str:
-    if not isinstance(v, str):
+    if type(v) is not str:
         raise InputError(path, f"must be a string, got {_kind(v)}")
     if not v or len(v) > max_len:
         raise InputError(path, f"must be 1 to {max_len} characters")
     return v
 
 
-def _opt_str(v: Any, path: str) -> str | None:
-    return None if v is None else _str(v, path)
-
-
 def _bool(v: Any, path: str) -> bool:
-    if not isinstance(v, bool):
-        raise InputError(path, f"must be true or false, got {_kind(v)}")
-    return v
+    if v is True or v is False:
+        return v
+    raise InputError(path, f"must be true or false, got {_kind(v)}")
 
 
 def _int(v: Any, path: str, lo: int = 0, hi: int = 2**53) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
+    if type(v) is not int:
         raise InputError(path, f"must be an integer, got {_kind(v)}")
     if not lo <= v <= hi:
         raise InputError(path, f"must be between {lo} and {hi}, got {v}")
@@ -333,24 +333,51 @@ def _int(v: Any, path: str, lo: int = 0, hi: int = 2**53) -> int:
 
 
 def _num(v: Any, path: str, lo: float = 0.0, hi: float = 1e15) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    t = type(v)
+    if t is not float and t is not int:
         raise InputError(path, f"must be a number, got {_kind(v)}")
     if not lo <= v <= hi:  # also rejects NaN
         raise InputError(path, f"must be between {lo:g} and {hi:g}, got {v!r}")
     return float(v)
 
 
-def _enum(cls: type[_E], v: Any, path: str) -> _E:
+class _EnumOf:
+    """Value -> member lookup for one enum, without ``Enum.__call__``'s overhead."""
+
+    __slots__ = ("allowed", "members")
+
+    def __init__(self, cls: type[enum.Enum]) -> None:
+        self.members: dict[Any, Any] = {m.value: m for m in cls}
+        self.allowed = ", ".join(repr(m.value) for m in cls)
+
+
+def _enum(e: _EnumOf, v: Any, path: str) -> Any:
     try:
-        return cls(v)
-    except ValueError:
-        allowed = ", ".join(repr(m.value) for m in cls)
-        raise InputError(path, f"must be one of {allowed}, got {v!r}") from None
+        m = e.members.get(v)
+    except TypeError:  # unhashable (a list or an object)
+        m = None
+    if m is None or type(v) is bool:
+        raise InputError(path, f"must be one of {e.allowed}, got {v!r}")
+    return m
+
+
+_VR = _EnumOf(VerificationResult)
+_ACC = _EnumOf(AccreditationState)
+_CERT = _EnumOf(RefereeCertification)
+_SESS = _EnumOf(RefereeSession)
+_CONSENT = _EnumOf(Consent)
+_CHECK = _EnumOf(CheckStatus)
+_SCRS = _EnumOf(ScreeningStatus)
+_HITK = _EnumOf(HitKind)
+_DISP = _EnumOf(Disposition)
+_CDD = _EnumOf(CddStatus)
+_REQT = _EnumOf(RequestType)
+_COERC = _EnumOf(CoercionIndicator)
 
 
 def _date(v: Any, path: str) -> date:
     """An ISO date, or an ISO date-time whose UTC date is taken (timezone required)."""
-    if not isinstance(v, str):
+    if type(v) is not str:
         raise InputError(path, f"must be an ISO 8601 date string, got {_kind(v)}")
     if len(v) == 10:
         try:
@@ -365,7 +392,7 @@ def _opt_date(v: Any, path: str) -> date | None:
 
 
 def _datetime(v: Any, path: str) -> datetime:
-    if not isinstance(v, str):
+    if type(v) is not str:
         raise InputError(path, f"must be an ISO 8601 date-time string, got {_kind(v)}")
     try:
         dt = datetime.fromisoformat(v)
@@ -383,11 +410,19 @@ def _epoch(v: Any, path: str) -> datetime:
 
 
 def _seq(v: Any, path: str, max_items: int = 100) -> Sequence[Any]:
-    if not isinstance(v, list | tuple):
+    if type(v) is not list and not isinstance(v, tuple):
         raise InputError(path, f"must be an array, got {_kind(v)}")
     if len(v) > max_items:
         raise InputError(path, f"must have at most {max_items} items")
     return v
+
+
+def _str_list(v: Any, path: str, max_len: int) -> tuple[str, ...]:
+    items = _seq(v, path)
+    for i, s in enumerate(items):
+        if type(s) is not str or not s or len(s) > max_len:
+            _str(s, f"{path}[{i}]", max_len)  # raises with the item's path
+    return tuple(items)
 
 
 def _dob(v: Any, path: str) -> str:
@@ -396,7 +431,7 @@ def _dob(v: Any, path: str) -> str:
     try:
         if len(s) == 4 and s.isdigit():
             date(int(s), 1, 1)
-        elif len(s) == 7 and s[4] == "-":
+        elif len(s) == 7 and s[4] == "-" and s[:4].isdigit() and s[5:].isdigit():
             date(int(s[:4]), int(s[5:]), 1)
         elif len(s) == 10:
             date.fromisoformat(s)
@@ -436,103 +471,112 @@ _TX_AMOUNTS: Final = ("inflow", "outflow", "cash_in", "cash_out", "max_balance",
                       "max_single_transfer", "inbound_cross_border", "prepaid_card_amount")
 _TX_COUNTS: Final = ("cash_deposit_locations", "prepaid_card_purchases", "regions",
                      "baseline_regions")
+_DEFAULT_REQUEST: Final = Request()
+_A = "$.attestation"
+_C = "$.attestation.claims"
+_B = "$.bank_checks"
 
 
 def parse_input(data: Any) -> AssessmentInput:
     """Build an :class:`AssessmentInput` from decoded JSON, or raise :class:`InputError`."""
     d = _obj(data, "$", _K_TOP, ("case_id", "assessed_at", "bank_checks"))
     schema = d.get("schema", INPUT_SCHEMA_VERSION)
-    if schema != INPUT_SCHEMA_VERSION:
+    if schema != INPUT_SCHEMA_VERSION or type(schema) is not int:
         raise InputError("$.schema", f"unsupported input schema version {schema!r}")
     att = d.get("attestation")
     jur = d.get("jurisdiction")
+    key = d.get("applicant_key")
     acc = d.get("account")
     tx = d.get("transactions")
     req = d.get("request")
     return AssessmentInput(
         case_id=_str(d["case_id"], "$.case_id"),
         assessed_at=_date(d["assessed_at"], "$.assessed_at"),
-        attestation=None if att is None else _attestation(att, "$.attestation"),
-        bank_checks=_bank(d["bank_checks"], "$.bank_checks"),
-        request=Request() if req is None else _request(req, "$.request"),
+        attestation=None if att is None else _attestation(att),
+        bank_checks=_bank(d["bank_checks"]),
+        request=_DEFAULT_REQUEST if req is None else _request(req),
         jurisdiction=None if jur is None else _str(jur, "$.jurisdiction", 16),
-        applicant_key=_opt_str(d.get("applicant_key"), "$.applicant_key"),
-        account=None if acc is None else _account(acc, "$.account"),
-        transactions=None if tx is None else _transactions(tx, "$.transactions"),
+        applicant_key=None if key is None else _str(key, "$.applicant_key"),
+        account=None if acc is None else _account(acc),
+        transactions=None if tx is None else _transactions(tx),
     )
 
 
-def _attestation(v: Any, p: str) -> Attestation:
-    d = _obj(v, p, _K_ATT, ("verification",))
-    ver = _obj(d["verification"], p + ".verification", _K_VER, ("result",))
-    result = _enum(VerificationResult, ver["result"], p + ".verification.result")
-    warnings = tuple(_str(w, f"{p}.verification.warnings[{i}]", 500)
-                     for i, w in enumerate(_seq(ver.get("warnings", ()),
-                                                p + ".verification.warnings")))
+def _attestation(v: Any) -> Attestation:
+    d = _obj(v, _A, _K_ATT, ("verification",))
+    ver = _obj(d["verification"], _A + ".verification", _K_VER, ("result",))
+    result = _enum(_VR, ver["result"], _A + ".verification.result")
+    w = ver.get("warnings")
+    warnings = () if not w else _str_list(w, _A + ".verification.warnings", 500)
     sa = ver.get("status_as_of")
     claims = d.get("claims")
     if result is VerificationResult.VALID and claims is None:
         # FORMATS.md: a valid result always carries its claims; without them nothing is known.
-        raise InputError(p + ".claims", "is required when the verification result is 'valid'")
+        raise InputError(_C, "is required when the verification result is 'valid'")
     iss = d.get("issuer")
     ref = d.get("referee")
     return Attestation(
         result=result,
-        claims=None if claims is None else _claims(claims, p + ".claims"),
-        issuer=None if iss is None else _issuer(iss, p + ".issuer"),
-        referee=None if ref is None else _referee(ref, p + ".referee"),
+        claims=None if claims is None else _claims(claims),
+        issuer=None if iss is None else _issuer(iss),
+        referee=None if ref is None else _referee(ref),
         warnings=warnings,
-        status_as_of=None if sa is None else _datetime(sa, p + ".verification.status_as_of"),
+        status_as_of=None if sa is None else _datetime(sa, _A + ".verification.status_as_of"),
     )
 
 
-def _claims(v: Any, p: str) -> Claims:
-    d = _obj(v, p, _K_CLAIMS, ("identity_assurance", "evidence_categories",
-                               "trusted_referee_session", "applicant_references", "iat", "exp"))
-    ev = tuple(_int(c, f"{p}.evidence_categories[{i}]", 0, 65535)
-               for i, c in enumerate(_seq(d["evidence_categories"], p + ".evidence_categories")))
-    iat = _epoch(d["iat"], p + ".iat")
-    exp = _epoch(d["exp"], p + ".exp")
+def _claims(v: Any) -> Claims:
+    d = _obj(v, _C, _K_CLAIMS, ("identity_assurance", "evidence_categories",
+                                "trusted_referee_session", "applicant_references", "iat", "exp"))
+    ev = _seq(d["evidence_categories"], _C + ".evidence_categories")
+    for i, c in enumerate(ev):
+        if type(c) is not int or not 0 <= c <= 65535:
+            _int(c, f"{_C}.evidence_categories[{i}]", 0, 65535)  # raises with the item's path
+    iat = _epoch(d["iat"], _C + ".iat")
+    exp = _epoch(d["exp"], _C + ".exp")
     if exp <= iat:
-        raise InputError(p + ".exp", "must be after iat")
+        raise InputError(_C + ".exp", "must be after iat")
     nat = d.get("nationality")
-    if nat is not None and (not isinstance(nat, str) or nat not in ALPHA3):
-        raise InputError(p + ".nationality",
+    if nat is not None and (type(nat) is not str or nat not in ALPHA3):
+        raise InputError(_C + ".nationality",
                          f"must be an ISO 3166-1 alpha-3 code (XXA for stateless), got {nat!r}")
     dob = d.get("date_of_birth")
+    approx = d.get("date_of_birth_approximate", False)
+    photo = d.get("photo", False)
     return Claims(
-        identity_assurance=_int(d["identity_assurance"], p + ".identity_assurance", 0, 2),
-        evidence_categories=ev,
-        trusted_referee_session=RefereeSession(
-            _int(d["trusted_referee_session"], p + ".trusted_referee_session", 0, 2)),
-        applicant_references=_int(d["applicant_references"], p + ".applicant_references", 0, 100),
+        identity_assurance=_int(d["identity_assurance"], _C + ".identity_assurance", 0, 2),
+        evidence_categories=tuple(ev),
+        trusted_referee_session=_enum(_SESS, d["trusted_referee_session"],
+                                      _C + ".trusted_referee_session"),
+        applicant_references=_int(d["applicant_references"], _C + ".applicant_references", 0,
+                                  100),
         iat=iat,
         exp=exp,
-        date_of_birth=None if dob is None else _dob(dob, p + ".date_of_birth"),
-        date_of_birth_approximate=_bool(d.get("date_of_birth_approximate", False),
-                                        p + ".date_of_birth_approximate"),
+        date_of_birth=None if dob is None else _dob(dob, _C + ".date_of_birth"),
+        date_of_birth_approximate=_bool(approx, _C + ".date_of_birth_approximate"),
         nationality=nat,
-        photo=_bool(d.get("photo", False), p + ".photo"),
+        photo=_bool(photo, _C + ".photo"),
     )
 
 
-def _issuer(v: Any, p: str) -> Issuer:
+def _issuer(v: Any) -> Issuer:
+    p = _A + ".issuer"
     d = _obj(v, p, _K_ISS, ("id", "accreditation_state"))
     return Issuer(
         id=_str(d["id"], p + ".id"),
-        accreditation_state=_enum(AccreditationState, d["accreditation_state"],
-                                  p + ".accreditation_state"),
+        accreditation_state=_enum(_ACC, d["accreditation_state"], p + ".accreditation_state"),
         accreditation_expires=_opt_date(d.get("accreditation_expires"),
                                         p + ".accreditation_expires"),
     )
 
 
-def _referee(v: Any, p: str) -> Referee:
+def _referee(v: Any) -> Referee:
+    p = _A + ".referee"
     d = _obj(v, p, _K_REF)
     st = d.get("certification_state")
     n = d.get("attestations_in_window")
     return Referee(
-        certification_state=None if st is None else _enum(RefereeCertification, st,
+        certification_state=None if st is None else _enum(_CERT, st,
                                                          p + ".certification_state"),
         certification_expires=_opt_date(d.get("certification_expires"),
                                         p + ".certification_expires"),
@@ -540,99 +584,109 @@ def _referee(v: Any, p: str) -> Referee:
     )
 
 
-def _bank(v: Any, p: str) -> BankChecks:
-    d = _obj(v, p, _K_BANK, ("consent", "screening", "duplicate"))
-    s = _obj(d["screening"], p + ".screening", _K_SCR, ("status",))
-    hits = tuple(_hit(h, f"{p}.screening.hits[{i}]")
-                 for i, h in enumerate(_seq(s.get("hits", ()), p + ".screening.hits", 1000)))
-    status = _enum(ScreeningStatus, s["status"], p + ".screening.status")
+def _bank(v: Any) -> BankChecks:
+    d = _obj(v, _B, _K_BANK, ("consent", "screening", "duplicate"))
+    s = _obj(d["screening"], _B + ".screening", _K_SCR, ("status",))
+    raw_hits = s.get("hits")
+    hits: tuple[ScreeningHit, ...] = () if not raw_hits else tuple(
+        _hit(h, i) for i, h in enumerate(_seq(raw_hits, _B + ".screening.hits", 1000)))
+    status = _enum(_SCRS, s["status"], _B + ".screening.status")
     if status is ScreeningStatus.NOT_RUN and hits:
-        raise InputError(p + ".screening.hits", "must be empty when screening was not run")
+        raise InputError(_B + ".screening.hits", "must be empty when screening was not run")
     c = d.get("coercion")
     indicators: tuple[IndicatorSeen, ...] = ()
     tpc = False
     if c is not None:
-        co = _obj(c, p + ".coercion", _K_COER)
-        indicators = tuple(_indicator(x, f"{p}.coercion.indicators[{i}]")
-                           for i, x in enumerate(_seq(co.get("indicators", ()),
-                                                      p + ".coercion.indicators")))
+        co = _obj(c, _B + ".coercion", _K_COER)
+        raw = co.get("indicators")
+        if raw:
+            indicators = tuple(_indicator(x, i) for i, x in
+                               enumerate(_seq(raw, _B + ".coercion.indicators")))
         tpc = _bool(co.get("third_party_control_confirmed", False),
-                    p + ".coercion.third_party_control_confirmed")
+                    _B + ".coercion.third_party_control_confirmed")
     minor = d.get("minor")
     aal = d.get("authenticator_aal")
+    conflicts = d.get("attribute_conflicts")
+    cdd = d.get("standard_cdd")
     return BankChecks(
-        consent=_enum(Consent, d["consent"], p + ".consent"),
+        consent=_enum(_CONSENT, d["consent"], _B + ".consent"),
         screening=Screening(status, hits),
-        duplicate=_enum(CheckStatus, d["duplicate"], p + ".duplicate"),
+        duplicate=_enum(_CHECK, d["duplicate"], _B + ".duplicate"),
         coercion_indicators=indicators,
         third_party_control_confirmed=tpc,
-        fraud_confirmed=_bool(d.get("fraud_confirmed", False), p + ".fraud_confirmed"),
-        attribute_conflicts=tuple(
-            _str(a, f"{p}.attribute_conflicts[{i}]", 64)
-            for i, a in enumerate(_seq(d.get("attribute_conflicts", ()),
-                                       p + ".attribute_conflicts"))),
-        minor=None if minor is None else _bool(minor, p + ".minor"),
-        authenticator_aal=None if aal is None else _int(aal, p + ".authenticator_aal", 1, 3),
-        standard_cdd=_enum(CddStatus, d.get("standard_cdd", "not_done"), p + ".standard_cdd"),
+        fraud_confirmed=_bool(d.get("fraud_confirmed", False), _B + ".fraud_confirmed"),
+        attribute_conflicts=() if not conflicts else _str_list(
+            conflicts, _B + ".attribute_conflicts", 64),
+        minor=None if minor is None else _bool(minor, _B + ".minor"),
+        authenticator_aal=None if aal is None else _int(aal, _B + ".authenticator_aal", 1, 3),
+        standard_cdd=CddStatus.NOT_DONE if cdd is None else _enum(_CDD, cdd,
+                                                                  _B + ".standard_cdd"),
         id_application_confirmed=_bool(d.get("id_application_confirmed", False),
-                                       p + ".id_application_confirmed"),
+                                       _B + ".id_application_confirmed"),
     )
 
 
-def _hit(v: Any, p: str) -> ScreeningHit:
+def _hit(v: Any, i: int) -> ScreeningHit:
+    p = f"{_B}.screening.hits[{i}]"
     d = _obj(v, p, _K_HIT, ("entity_id", "list", "kind", "score"))
     lv = d.get("list_version")
     mn = d.get("matched_name")
+    disp = d.get("disposition")
     return ScreeningHit(
         entity_id=_str(d["entity_id"], p + ".entity_id"),
         list_name=_str(d["list"], p + ".list"),
-        kind=_enum(HitKind, d["kind"], p + ".kind"),
+        kind=_enum(_HITK, d["kind"], p + ".kind"),
         score=_num(d["score"], p + ".score", 0.0, 100.0),
-        disposition=_enum(Disposition, d.get("disposition", "open"), p + ".disposition"),
+        disposition=Disposition.OPEN if disp is None else _enum(_DISP, disp,
+                                                                p + ".disposition"),
         list_version=None if lv is None else _str(lv, p + ".list_version"),
         matched_name=None if mn is None else _str(mn, p + ".matched_name", 500),
     )
 
 
-def _indicator(v: Any, p: str) -> IndicatorSeen:
+def _indicator(v: Any, i: int) -> IndicatorSeen:
+    p = f"{_B}.coercion.indicators[{i}]"
     d = _obj(v, p, _K_IND, ("code",))
     return IndicatorSeen(
-        code=_enum(CoercionIndicator, d["code"], p + ".code"),
+        code=_enum(_COERC, d["code"], p + ".code"),
         by_registered_caseworker=_bool(d.get("by_registered_caseworker", False),
                                        p + ".by_registered_caseworker"),
     )
 
 
-def _request(v: Any, p: str) -> Request:
-    d = _obj(v, p, _K_REQ)
+def _request(v: Any) -> Request:
+    d = _obj(v, "$.request", _K_REQ)
+    t = d.get("type")
+    f = d.get("features")
     return Request(
-        type=_enum(RequestType, d.get("type", "onboarding"), p + ".type"),
-        features=tuple(_str(f, f"{p}.features[{i}]", 64)
-                       for i, f in enumerate(_seq(d.get("features", ()), p + ".features"))),
-        override_requested=_bool(d.get("override_requested", False), p + ".override_requested"),
+        type=RequestType.ONBOARDING if t is None else _enum(_REQT, t, "$.request.type"),
+        features=() if not f else _str_list(f, "$.request.features", 64),
+        override_requested=_bool(d.get("override_requested", False),
+                                 "$.request.override_requested"),
     )
 
 
-def _account(v: Any, p: str) -> Account:
-    d = _obj(v, p, _K_ACC, ("tier", "opened_on"))
+def _account(v: Any) -> Account:
+    d = _obj(v, "$.account", _K_ACC, ("tier", "opened_on"))
     tier = d["tier"]
     if tier not in TIERS:
-        raise InputError(p + ".tier", f"must be one of {', '.join(TIERS)}, got {tier!r}")
+        raise InputError("$.account.tier", f"must be one of {', '.join(TIERS)}, got {tier!r}")
     return Account(
         tier=tier,
-        opened_on=_date(d["opened_on"], p + ".opened_on"),
-        valid_until=_opt_date(d.get("valid_until"), p + ".valid_until"),
-        renewals_used=_int(d.get("renewals_used", 0), p + ".renewals_used", 0, 100),
+        opened_on=_date(d["opened_on"], "$.account.opened_on"),
+        valid_until=_opt_date(d.get("valid_until"), "$.account.valid_until"),
+        renewals_used=_int(d.get("renewals_used", 0), "$.account.renewals_used", 0, 100),
     )
 
 
-def _transactions(v: Any, p: str) -> TransactionSummary:
+def _transactions(v: Any) -> TransactionSummary:
+    p = "$.transactions"
     d = _obj(v, p, _K_TX, ("period_start", "period_end"))
     start = _date(d["period_start"], p + ".period_start")
     end = _date(d["period_end"], p + ".period_end")
     if end < start:
         raise InputError(p + ".period_end", "must not be before period_start")
-    # Any-typed so both dicts can be splatted into the dataclass; each value is checked above.
+    # Any-typed so both dicts can be splatted into the dataclass; each value is checked here.
     amounts: dict[str, Any] = {k: _num(d.get(k, 0), f"{p}.{k}") for k in _TX_AMOUNTS}
     counts: dict[str, Any] = {k: _int(d.get(k, 0), f"{p}.{k}", 0, 100_000) for k in _TX_COUNTS}
     return TransactionSummary(period_start=start, period_end=end, **amounts, **counts)

@@ -281,7 +281,6 @@ class StaffClient:
         data = dict(data or {})
         if csrf and "csrf_token" not in data:
             data["csrf_token"] = self.token()
-        kw.setdefault("headers", {}).setdefault("Referer", "https://localhost/")
         return self.client.post(url, data=data, base_url="https://localhost", **kw)
 
     def token(self, page: str = "/login") -> str:

@@ -11,6 +11,7 @@ from typing import cast
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -25,13 +26,13 @@ from onboarding.security import current_user, db, require_step_up
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ROLE_LABELS = {
-    Role.CASEWORKER: "Caseworker (trusted referee)",
-    Role.NGO_ADMIN: "NGO administrator",
-    Role.VERIFIER: "Teller / verifier",
-    Role.COMPLIANCE_OFFICER: "Compliance officer",
-    Role.REPORTING_OFFICER: "Reporting officer (SARs)",
-    Role.BANK_ADMIN: "Bank administrator",
-    Role.PLATFORM_ADMIN: "Platform administrator",
+    Role.CASEWORKER: _l("Caseworker (trusted referee)"),
+    Role.NGO_ADMIN: _l("NGO administrator"),
+    Role.VERIFIER: _l("Teller / verifier"),
+    Role.COMPLIANCE_OFFICER: _l("Compliance officer"),
+    Role.REPORTING_OFFICER: _l("Reporting officer (SARs)"),
+    Role.BANK_ADMIN: _l("Bank administrator"),
+    Role.PLATFORM_ADMIN: _l("Platform administrator"),
 }
 
 
@@ -63,7 +64,7 @@ def new_staff() -> str | Response:
     """Create a staff account; the one-time password is shown once, on this page."""
     me = _me()
     form = StaffForm()
-    form.role.choices = [SelectChoice(r.value, _(ROLE_LABELS[r]))
+    form.role.choices = [SelectChoice(r.value, str(ROLE_LABELS[r]))
                          for r in ROLES_BY_KIND[me.organisation.kind]]
     if form.validate_on_submit():
         try:

@@ -21,9 +21,10 @@ from typing import Any
 
 from onboarding.attestation.errors import CborError
 
-__all__ = ["MAX_DEPTH", "Tagged", "bstr_head", "decode_strict", "head"]
+__all__ = ["MAX_DEPTH", "Tagged", "bstr_head", "decode_strict", "head", "read_head"]
 
 MAX_DEPTH = 8
+_ARG_SIZES = {24: 1, 25: 2, 26: 4, 27: 8}
 
 
 class Tagged:
@@ -55,94 +56,89 @@ def bstr_head(length: int) -> bytes:
     return head(2, length)
 
 
-class _Reader:
-    __slots__ = ("data", "pos")
+def read_head(data: bytes, pos: int) -> tuple[int, int, int]:
+    """``(major type, argument, next position)`` of the head at ``pos``.
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
+    Rejects truncation, reserved and indefinite-length heads and non-shortest arguments.
+    Major type 7 is returned with the raw additional-information value as argument.
+    """
+    if pos >= len(data):
+        raise CborError("truncated CBOR")
+    initial = data[pos]
+    major = initial >> 5
+    ai = initial & 0x1F
+    if ai < 24:
+        return major, ai, pos + 1
+    if major == 7:
+        raise CborError("unsupported CBOR simple value or float")
+    size = _ARG_SIZES.get(ai)
+    if size is None:  # 28-30 reserved, 31 indefinite length / break
+        raise CborError("indefinite length or reserved CBOR head")
+    end = pos + 1 + size
+    if end > len(data):
+        raise CborError("truncated CBOR head")
+    value = int.from_bytes(data[pos + 1 : end], "big")
+    # Preferred serialization: the argument must not fit a shorter head.
+    if value < (24 if size == 1 else 1 << (4 * size)):
+        raise CborError("non-shortest CBOR head")
+    return major, value, end
 
-    def _arg(self, ai: int) -> int:
-        data = self.data
-        pos = self.pos
-        if ai < 24:
-            return ai
-        if ai == 24:
-            size = 1
-        elif ai == 25:
-            size = 2
-        elif ai == 26:
-            size = 4
-        elif ai == 27:
-            size = 8
-        else:  # 28-30 reserved, 31 indefinite length / break
-            raise CborError("indefinite length or reserved CBOR head")
-        end = pos + size
+
+def _item(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    if depth > MAX_DEPTH:
+        raise CborError("CBOR nested too deeply")
+    major, arg, pos = read_head(data, pos)
+    if major == 0:
+        return arg, pos
+    if major == 2 or major == 3:
+        end = pos + arg
         if end > len(data):
-            raise CborError("truncated CBOR head")
-        value = int.from_bytes(data[pos:end], "big")
-        self.pos = end
-        # Preferred serialization: the argument must not fit a shorter head.
-        if (size == 1 and value < 24) or (size > 1 and value < (1 << (4 * size))):
-            raise CborError("non-shortest CBOR head")
-        return value
-
-    def _take(self, n: int) -> bytes:
-        end = self.pos + n
-        if end > len(self.data):
             raise CborError("truncated CBOR string")
-        chunk = self.data[self.pos : end]
-        self.pos = end
-        return chunk
-
-    def item(self, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise CborError("CBOR nested too deeply")
-        if self.pos >= len(self.data):
-            raise CborError("truncated CBOR")
-        initial = self.data[self.pos]
-        self.pos += 1
-        major = initial >> 5
-        ai = initial & 0x1F
-        if major == 7:
-            if ai == 20:
-                return False
-            if ai == 21:
-                return True
-            if ai == 22:
-                return None
-            raise CborError("unsupported CBOR simple value or float")
-        if major == 6:
-            raise CborError("unexpected CBOR tag")
-        arg = self._arg(ai)
-        if major == 0:
-            return arg
-        if major == 1:
-            return -1 - arg
+        chunk = data[pos:end]
         if major == 2:
-            return self._take(arg)
-        if major == 3:
-            try:
-                return self._take(arg).decode("utf-8")
-            except UnicodeDecodeError:
-                raise CborError("invalid UTF-8 in CBOR text string") from None
-        if major == 4:
-            # Each element takes at least one byte: refuse absurd counts before looping.
-            if arg > len(self.data) - self.pos:
-                raise CborError("truncated CBOR array")
-            return [self.item(depth + 1) for _ in range(arg)]
-        # major == 5
-        if 2 * arg > len(self.data) - self.pos:
+            return chunk, end
+        try:
+            return chunk.decode("utf-8"), end
+        except UnicodeDecodeError:
+            raise CborError("invalid UTF-8 in CBOR text string") from None
+    if major == 1:
+        return -1 - arg, pos
+    if major == 4:
+        # Each element takes at least one byte: refuse absurd counts before looping.
+        if arg > len(data) - pos:
+            raise CborError("truncated CBOR array")
+        items = []
+        for _ in range(arg):
+            value, pos = _item(data, pos, depth + 1)
+            items.append(value)
+        return items, pos
+    if major == 5:
+        if 2 * arg > len(data) - pos:
             raise CborError("truncated CBOR map")
         result: dict[Any, Any] = {}
         for _ in range(arg):
-            key = self.item(depth + 1)
+            key, pos = _item(data, pos, depth + 1)
             if type(key) is not int and type(key) is not str:
                 raise CborError("CBOR map key is neither an integer nor a text string")
             if key in result:
                 raise CborError("duplicate CBOR map key")
-            result[key] = self.item(depth + 1)
-        return result
+            result[key], pos = _item(data, pos, depth + 1)
+        return result, pos
+    if major == 6:
+        raise CborError("unexpected CBOR tag")
+    # major 7 with a short argument: only false / true / null
+    if arg == 20:
+        return False, pos
+    if arg == 21:
+        return True, pos
+    if arg == 22:
+        return None, pos
+    raise CborError("unsupported CBOR simple value")
+
+
+def decode_item(data: bytes, pos: int) -> tuple[Any, int]:
+    """One untagged item at ``pos``: ``(value, next position)``."""
+    return _item(data, pos, 1)
 
 
 def decode_strict(data: bytes, *, allow_tag: bool = False) -> Any:
@@ -150,13 +146,11 @@ def decode_strict(data: bytes, *, allow_tag: bool = False) -> Any:
 
     With ``allow_tag`` the outermost item may carry one tag, returned as :class:`Tagged`.
     """
-    reader = _Reader(data)
+    pos = 0
+    tag = None
     if allow_tag and data and data[0] >> 5 == 6:
-        reader.pos = 1
-        tag = reader._arg(data[0] & 0x1F)
-        value: Any = Tagged(tag, reader.item(1))
-    else:
-        value = reader.item(0)
-    if reader.pos != len(data):
+        _, tag, pos = read_head(data, 0)
+    value, pos = _item(data, pos, 0)
+    if pos != len(data):
         raise CborError("trailing bytes after CBOR item")
-    return value
+    return value if tag is None else Tagged(tag, value)

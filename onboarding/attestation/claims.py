@@ -29,13 +29,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import IntEnum
 from typing import Any
 
 import cbor2
 
 from onboarding.attestation._countries import NATIONALITY_CODES
+from onboarding.attestation._util import iso
 from onboarding.attestation.errors import ClaimsError
 
 __all__ = [
@@ -128,8 +129,8 @@ class EvidenceCategory(IntEnum):
 
 _KNOWN_EVIDENCE = frozenset(int(c) for c in EvidenceCategory)
 
-_DIGITS = "0123456789"
-_DOB_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_DOB_RE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _ISSUER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _URI_RE = re.compile(r"https?://[\x21-\x7e]+")
 _LANG_RE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
@@ -173,25 +174,22 @@ def check_name(name: object) -> str:
 
 def check_dob(dob: object) -> str:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a real calendar date from 1900 on."""
-    dob = _text(dob, "date of birth", 10)
-    match = _DOB_RE.fullmatch(dob)
-    if match is None:
+    if type(dob) is not str or not _DOB_RE.fullmatch(dob):
         raise _fail("date of birth must be YYYY, YYYY-MM or YYYY-MM-DD")
-    year = int(match[1])
-    month = int(match[2]) if match[2] else 1
-    day = int(match[3]) if match[3] else 1
-    if year < MIN_BIRTH_YEAR:
+    if int(dob[:4]) < MIN_BIRTH_YEAR:
         raise _fail(f"date of birth before {MIN_BIRTH_YEAR}")
     try:
-        date(year, month, day)
+        # The regex admits only these three shapes, so fromisoformat's other accepted
+        # forms (week dates, basic format) cannot reach it.
+        date.fromisoformat(dob if len(dob) == 10 else (dob + "-01-01")[:10])
     except ValueError:
         raise _fail("date of birth is not a real date") from None
     return dob
 
 
-def _dob_earliest(dob: str) -> date:
-    parts = [int(p) for p in dob.split("-")] + [1, 1]
-    return date(parts[0], parts[1], parts[2])
+def _iso_date(ts: int) -> str:
+    """UTC calendar date of a timestamp as ``YYYY-MM-DD`` (no datetime object needed)."""
+    return date.fromordinal(_EPOCH_ORDINAL + ts // 86400).isoformat()
 
 
 def thumbnail_media_type(data: bytes) -> str:
@@ -206,10 +204,6 @@ def thumbnail_media_type(data: bytes) -> str:
     ):
         return "image/webp"
     raise _fail("thumbnail must be JPEG or WebP")
-
-
-def _timestamp_iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +373,9 @@ class Attestation:
             raise _fail("status uri must be an http(s) URI without spaces")
         if type(self.attested) is not Attested:
             raise _fail("attested must be an Attested instance")
-        if _dob_earliest(self.attested.dob) > datetime.fromtimestamp(iat, UTC).date():
+        # Fixed-width ISO strings compare like dates; a shorter DOB ("2026-03") compares
+        # as its earliest day, so this rejects a DOB that cannot be on or before iat.
+        if self.attested.dob > _iso_date(iat):
             raise _fail("date of birth is after the issuing date")
 
     def to_cbor_map(self) -> dict[int, Any]:
@@ -425,9 +421,9 @@ class Attestation:
         out = {
             "attestation_id": self.cti.hex(),
             "issuer": self.iss,
-            "issued_at": _timestamp_iso(self.iat),
-            "valid_from": _timestamp_iso(self.nbf),
-            "expires_at": _timestamp_iso(self.exp),
+            "issued_at": iso(self.iat),
+            "valid_from": iso(self.nbf),
+            "expires_at": iso(self.exp),
             "status_list": {"idx": self.status_idx, "uri": self.status_uri},
         }
         out.update(self.attested.to_json())

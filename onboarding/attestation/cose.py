@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from onboarding.attestation.cbor import Tagged, bstr_head, decode_strict
+from onboarding.attestation.cbor import bstr_head, decode_item, decode_strict, read_head
 from onboarding.attestation.errors import CborError, CoseError
 from onboarding.attestation.keys import (
     ALG_ED25519,
@@ -106,6 +106,48 @@ def _key_fits(alg: int | str, key: PublicKey) -> bool:
     return False
 
 
+def _bstr(data: bytes, pos: int, what: str) -> tuple[bytes, int]:
+    major, length, pos = read_head(data, pos)
+    if major != 2:
+        raise CborError(f"{what} must be a byte string")
+    end = pos + length
+    if end > len(data):
+        raise CborError(f"truncated {what}")
+    return data[pos:end], end
+
+
+def _parse_sign1(data: bytes) -> tuple[bool, bytes, dict[Any, Any], bytes, bytes]:
+    """Structure of ``[protected: bstr, unprotected: map, payload: bstr, signature: bstr]``,
+    optionally under one tag, read head by head (the strict rules of :mod:`.cbor`)."""
+    major, arg, pos = read_head(data, 0)
+    tagged = major == 6
+    if tagged:
+        if arg == TAG_MAC0:
+            raise CoseError("COSE_Mac0 is not accepted, only COSE_Sign1", code="cose_wrong_type")
+        if arg == TAG_SIGN:
+            raise CoseError("COSE_Sign is not accepted, only COSE_Sign1", code="cose_wrong_type")
+        if arg != TAG_SIGN1:
+            raise CoseError(f"unexpected CBOR tag {arg}, expected 18", code="cose_wrong_tag")
+        major, arg, pos = read_head(data, pos)
+    if major != 4 or arg != 4:
+        raise CborError("a COSE_Sign1 is an array of 4 items")
+    protected_bytes, pos = _bstr(data, pos, "protected header")
+    if pos < len(data) and data[pos] == 0xA0:  # the usual empty unprotected map
+        unprotected: Any = {}
+        pos += 1
+    else:
+        unprotected, pos = decode_item(data, pos)
+        if type(unprotected) is not dict:
+            raise CborError("unprotected header must be a map")
+    if pos < len(data) and data[pos] == 0xF6:
+        raise CoseError("detached payloads are not accepted", code="cose_malformed")
+    payload, pos = _bstr(data, pos, "payload")
+    signature, pos = _bstr(data, pos, "signature")
+    if pos != len(data):
+        raise CborError("trailing bytes after the COSE_Sign1")
+    return tagged, protected_bytes, unprotected, payload, signature
+
+
 def sign1(
     payload: bytes,
     key: PrivateKey,
@@ -146,31 +188,10 @@ def decode_sign1(data: bytes, *, allow_unprotected_alg: bool = False) -> Sign1:
     always decoded with the default, which rejects it.
     """
     try:
-        item = decode_strict(data, allow_tag=True)
+        tagged, protected_bytes, unprotected, payload, signature = _parse_sign1(data)
     except CborError as exc:
-        raise CoseError(f"not well-formed CBOR: {exc.message}", code="cose_malformed") from None
-    tagged = isinstance(item, Tagged)
-    if isinstance(item, Tagged):
-        if item.tag == TAG_MAC0:
-            raise CoseError("COSE_Mac0 is not accepted, only COSE_Sign1", code="cose_wrong_type")
-        if item.tag == TAG_SIGN:
-            raise CoseError("COSE_Sign is not accepted, only COSE_Sign1", code="cose_wrong_type")
-        if item.tag != TAG_SIGN1:
-            raise CoseError(f"unexpected CBOR tag {item.tag}, expected 18", code="cose_wrong_tag")
-        item = item.value
-    if not isinstance(item, list) or len(item) != 4:
-        raise CoseError("a COSE_Sign1 is an array of 4 items", code="cose_malformed")
-    protected_bytes, unprotected, payload, signature = item
-    if not isinstance(protected_bytes, bytes):
-        raise CoseError("protected header must be a byte string", code="cose_malformed")
-    if not isinstance(unprotected, dict):
-        raise CoseError("unprotected header must be a map", code="cose_malformed")
-    if payload is None:
-        raise CoseError("detached payloads are not accepted", code="cose_malformed")
-    if not isinstance(payload, bytes):
-        raise CoseError("payload must be a byte string", code="cose_malformed")
-    if not isinstance(signature, bytes):
-        raise CoseError("signature must be a byte string", code="cose_malformed")
+        raise CoseError(f"not a well-formed COSE_Sign1: {exc.message}",
+                        code="cose_malformed") from None
     if protected_bytes:
         try:
             protected = decode_strict(protected_bytes)

@@ -122,13 +122,16 @@ class IssuerInfo(NamedTuple):
 class VerificationResult:
     """The FORMATS.md verification result. ``result == "valid"`` is the only acceptance."""
 
-    __slots__ = ("claims", "code", "issuer", "result", "status_as_of", "steps", "warnings")
+    __slots__ = ("_codes", "_oks", "_reasons", "_steps", "claims", "code", "issuer", "result",
+                 "status_as_of", "warnings")
 
     def __init__(
         self,
         result: str,
         code: str,
-        steps: tuple[Step, ...],
+        oks: list[bool | None],
+        reasons: list[str],
+        codes: list[str],
         warnings: tuple[str, ...],
         status_as_of: int | None,
         issuer: IssuerInfo | None,
@@ -136,11 +139,21 @@ class VerificationResult:
     ) -> None:
         self.result = result
         self.code = code
-        self.steps = steps
+        self._oks = oks
+        self._reasons = reasons
+        self._codes = codes
+        self._steps: tuple[Step, ...] | None = None
         self.warnings = warnings
         self.status_as_of = status_as_of
         self.issuer = issuer
         self.claims = claims
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """All nine steps, in FORMATS.md order (built on first access)."""
+        if self._steps is None:
+            self._steps = tuple(map(Step, STEP_NAMES, self._oks, self._reasons, self._codes))
+        return self._steps
 
     @property
     def valid(self) -> bool:
@@ -258,11 +271,12 @@ def verify(
             result, code = RESULTS[rank], codes[index]
         else:
             result, code = VALID, "valid"
-        steps = tuple(map(Step, STEP_NAMES, oks, reasons, codes))
         return VerificationResult(
             result,
             code,
-            steps,
+            oks,
+            reasons,
+            codes,
             tuple(warnings),
             status_as_of,
             issuer_info,
@@ -361,7 +375,12 @@ def verify(
             passed(_I_KID, "ok", f"key {_short(kid)} of {issuer.id}")
         fail(_I_CLAIMS, INVALID, exc.code, exc.message)
         return finish()
-    issuer, key = next(((i, k) for i, k in verified if i.id == att.iss), verified[0])
+    issuer, key = verified[0]
+    if len(verified) > 1:  # the same key listed for several issuers: iss picks one
+        for pair in verified:
+            if pair[0].id == att.iss:
+                issuer, key = pair
+                break
     issuer_info = _issuer_info(issuer, now)
     claims = att
 

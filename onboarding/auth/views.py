@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from onboarding import mfa, staff
@@ -41,7 +42,7 @@ from onboarding.sessions import ServerSession
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
-GENERIC_LOGIN_ERROR = "Email or password is incorrect."
+GENERIC_LOGIN_ERROR = _l("Email or password is incorrect.")
 
 
 def actor() -> Actor:
@@ -97,15 +98,18 @@ def login() -> str | Response:
                 found.password_hash = hash_password(form.password.data or "")
                 db().commit()
             sess = _srv_session()
+            locale = session.get("locale")
             sess.clear()
             sess.regenerate()
+            if locale:
+                session["locale"] = locale
             session["_user_id"] = str(found.id)
             session["_auth_level"] = "password"
             session["_next"] = safe_next(form.next.data)
             target = "auth.totp" if found.totp_enrolled else "auth.enrol_totp"
             return cast(Response, redirect(url_for(target), 303))
         log.info("sign-in refused")
-        form.password.errors = [_(GENERIC_LOGIN_ERROR)]
+        form.password.errors = [str(GENERIC_LOGIN_ERROR)]
     return render_template("auth/login.html", form=form)
 
 
@@ -157,10 +161,14 @@ def enrol_totp() -> str | Response:
         return cast(Response, redirect(url_for("auth.totp"), 303))
     if user.totp_enrolled:
         return cast(Response, redirect(url_for("auth.recovery_codes"), 303))
-    secret = session.get("_pending_totp")
-    if not secret:
+    # The seed waits in the server-side session until confirmed; sealed under the KEK so
+    # the session table never holds a usable seed.
+    sealed = session.get("_pending_totp")
+    if sealed:
+        secret = mfa.open_secret(keyring(), user.id, bytes.fromhex(sealed))
+    else:
         secret = mfa.new_secret()
-        session["_pending_totp"] = secret
+        session["_pending_totp"] = mfa.seal_secret(keyring(), user.id, secret).hex()
     form = EnrolForm()
     if form.validate_on_submit():
         codes = staff.confirm_totp(db(), actor(), keyring(), user, secret, form.code.data or "")

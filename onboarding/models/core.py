@@ -79,6 +79,8 @@ class Organisation(Base):
     #: Neutral name shown to banks and on cards (never "... trafficking shelter").
     display_name: Mapped[str] = mapped_column(String(200))
     jurisdiction: Mapped[str] = mapped_column(String(8), default="GB")
+    #: Short public issuer id (the ``iss`` claim and the trust-list entry) for NGOs.
+    issuer_id: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(_tz(), default=now)
 

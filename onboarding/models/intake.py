@@ -70,6 +70,7 @@ class Person(Base):
                                                  default=PersonStatus.DRAFT, index=True)
     #: Wizard position and the token that makes submitting a step idempotent.
     step: Mapped[str] = mapped_column(String(24), default="consent")
+    intake_token: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     names_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     other_names_enc: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -125,3 +125,14 @@ def test_concurrent_appenders_keep_one_chain(app):
     with factory() as db:
         report = audit.verify_chain(db)
     assert report.ok and report.entries == 20
+
+
+def test_off_box_verification_needs_only_the_public_key(app, chain, instance, tmp_path):
+    assert cli(app, "audit", "keygen").exit_code == 0
+    pub = tmp_path / "audit.pub.pem"
+    pub.write_text(cli(app, "audit", "public-key").output)
+    head = tmp_path / "head.json"
+    cli(app, "audit", "export-head", "--out", str(head))
+    (instance / "audit_signing_key.pem").unlink()  # the verifier has no private key
+    result = cli(app, "audit", "verify", "--head", str(head), "--public-key", str(pub))
+    assert result.exit_code == 0, result.output

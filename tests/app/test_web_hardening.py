@@ -191,3 +191,21 @@ def test_no_cors_echo(signed_in):
                          headers={"Origin": "https://evil.example",
                                   "Access-Control-Request-Method": "POST"})
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_https_post_without_referer_works_and_foreign_origin_is_refused(client_for, make_staff):
+    """Browsers send no Referer (we ask for no-referrer); the token and Origin decide."""
+    who = make_staff("caseworker")
+    c = client_for()
+    token = c.token("/login")
+    ok = c.client.post("/login", data={"email": who.email, "password": who.password,
+                                       "csrf_token": token}, base_url="https://localhost",
+                       headers={"Origin": "https://localhost", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 303
+    c2 = client_for()
+    token = c2.token("/login")
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        r = c2.client.post("/login", data={"email": who.email, "password": who.password,
+                                           "csrf_token": token}, base_url="https://localhost",
+                           headers=headers)
+        assert r.status_code == 400
