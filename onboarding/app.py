@@ -27,7 +27,8 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.update(test_config)
     instance = Path(app.instance_path)
-    for key, filename in (("SECRET_KEY", "secret_key"), ("KEK", "kek")):
+    for key, filename in (("SECRET_KEY", "secret_key"), ("KEK", "kek"),
+                          ("BLIND_INDEX_KEY", "blind_index_key")):
         if not app.config.get(key):
             value = cfg.read_instance_secret(instance, filename)
             if value:
@@ -35,7 +36,11 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("DATABASE_URL"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'onboarding.db'}"
-    missing = [k for k in ("SECRET_KEY", "KEK") if not app.config.get(k)]
+    if not app.config.get("KEYSTORE_URL"):
+        app.config["KEYSTORE_URL"] = f"sqlite:///{instance / 'keystore.db'}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    missing = [k for k in ("SECRET_KEY", "KEK", "BLIND_INDEX_KEY") if not app.config.get(k)]
     if missing:
         raise ConfigError(
             f"missing {', '.join('ONBOARDING_' + m for m in missing)}: set them in the "
@@ -77,7 +82,14 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["onboarding.sessionmaker"] = factory
     kek = cfg.decode_kek(app.config["KEK"])
     old = tuple(cfg.decode_kek(k) for k in (app.config.get("KEK_OLD") or "").split(",") if k)
-    app.extensions["onboarding.keyring"] = Keyring(kek, old)
+    keyring = Keyring(kek, old)
+    app.extensions["onboarding.keyring"] = keyring
+    from onboarding.privacy import BlindIndex, KeyStore
+
+    app.extensions["onboarding.keystore"] = KeyStore(make_engine(app.config["KEYSTORE_URL"]),
+                                                     keyring)
+    app.extensions["onboarding.blind_index"] = BlindIndex(
+        cfg.decode_kek(app.config["BLIND_INDEX_KEY"]))
 
     def request_db() -> Session:
         if "db" not in g:
@@ -116,6 +128,13 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    from onboarding.intake.views import bp as intake_bp
+    from onboarding.intake.views import handover_bp
+    from onboarding.lists import bp as lists_bp
+
+    app.register_blueprint(intake_bp)
+    app.register_blueprint(handover_bp)
+    app.register_blueprint(lists_bp)
 
     from onboarding.cli import register_app_commands
 

@@ -235,10 +235,19 @@ def jobs_run(only: str | None, force: bool) -> None:
     """Run the jobs that are due, once."""
     from onboarding import jobs
 
-    failures = jobs.run_due(_factory(), dict(current_app.config), only=only, force=force,
+    failures = jobs.run_due(_factory(), job_config(), only=only, force=force,
                             report=click.echo)
     if failures:
         sys.exit(1)
+
+
+def job_config() -> dict[str, Any]:
+    """App config plus the key services jobs need (never logged, never stored)."""
+    config = dict(current_app.config)
+    config["_keyring"] = current_app.extensions["onboarding.keyring"]
+    config["_keystore"] = current_app.extensions["onboarding.keystore"]
+    config["_blind_index"] = current_app.extensions["onboarding.blind_index"]
+    return config
 
 
 @jobs_group.command("list")
@@ -254,6 +263,114 @@ def jobs_list() -> None:
             last = row.last_started_at.isoformat() if row and row.last_started_at else "never"
             status = row.last_status if row else "never"
             click.echo(f"{j.name:24} every {j.every}  last {last} ({status})  {j.description}")
+
+
+# ------------------------------------------------------------------------ keys
+@click.group("keys")
+def keys_group() -> None:
+    """Issuer signing keys (private halves stored only encrypted under the KEK)."""
+
+
+def _ngo(db: Session, org_ref: str) -> Any:
+    from onboarding.models import Organisation
+    from onboarding.models.core import OrgKind
+
+    rows = db.execute(select(Organisation).where(Organisation.kind == OrgKind.NGO)).scalars()
+    for org in rows:
+        if org_ref in (str(org.id), org.issuer_id, org.name, org.display_name):
+            return org
+    raise click.ClickException(f"no NGO matches {org_ref!r}")
+
+
+@keys_group.command("generate")
+@click.option("--org", "org_ref", required=True, help="NGO id, issuer id or name.")
+@click.option("--alg", type=click.Choice(["Ed25519", "ES256"]), default="Ed25519",
+              show_default=True)
+@with_appcontext
+def keys_generate(org_ref: str, alg: str) -> None:
+    """Create the NGO's first signing key (or rotate: the old key is retired)."""
+    from onboarding import issuer
+    from onboarding.audit import Actor
+
+    with _factory()() as db, db.begin():
+        org = _ngo(db, org_ref)
+        row = issuer.generate_key(db, Actor(), current_app.extensions["onboarding.keyring"],
+                                  org, alg)
+        click.echo(f"{org.display_name}: new {alg} key, kid {row.kid.hex()} (issuer "
+                   f"{org.issuer_id}); previous keys retired")
+
+
+@keys_group.command("rotate")
+@click.option("--org", "org_ref", required=True)
+@click.option("--alg", type=click.Choice(["Ed25519", "ES256"]), default="Ed25519")
+@click.pass_context
+def keys_rotate(ctx: click.Context, org_ref: str, alg: str) -> None:
+    """Rotate with overlap: new active key; the old one keeps verifying what it signed."""
+    ctx.invoke(keys_generate, org_ref=org_ref, alg=alg)
+
+
+@keys_group.command("revoke")
+@click.option("--org", "org_ref", required=True)
+@click.option("--kid", required=True, help="Key id (hex) of the compromised key.")
+@with_appcontext
+def keys_revoke(org_ref: str, kid: str) -> None:
+    """Compromise: revoke a key; everything it signed stops verifying."""
+    from onboarding import issuer
+    from onboarding.audit import Actor
+    from onboarding.models import IssuerKey
+
+    with _factory()() as db, db.begin():
+        org = _ngo(db, org_ref)
+        row = db.execute(select(IssuerKey).where(IssuerKey.org_id == org.id,
+                                                 IssuerKey.kid == bytes.fromhex(kid))
+                         ).scalar_one_or_none()
+        if row is None:
+            raise click.ClickException("no such key")
+        issuer.revoke_key(db, Actor(), row)
+    click.echo(f"key {kid} revoked; publish the trust list now")
+
+
+@keys_group.command("list")
+@click.option("--org", "org_ref", required=True)
+@with_appcontext
+def keys_list(org_ref: str) -> None:
+    """An NGO's keys and their states."""
+    from onboarding.models import IssuerKey
+
+    with _factory()() as db:
+        org = _ngo(db, org_ref)
+        for row in db.execute(select(IssuerKey).where(IssuerKey.org_id == org.id)
+                              .order_by(IssuerKey.created_at)).scalars():
+            click.echo(f"{row.kid.hex()}  alg {row.alg}  {row.state.value:8} "
+                       f"created {row.created_at:%Y-%m-%d}")
+
+
+@keys_group.command("rewrap")
+@with_appcontext
+def keys_rewrap() -> None:
+    """After a KEK rotation: re-encrypt data keys, TOTP seeds and signing keys under the
+    new primary KEK, so the old one can be retired."""
+    from onboarding import mfa
+    from onboarding.attestation import keys as akeys
+    from onboarding.models import IssuerKey, User
+
+    keyring = current_app.extensions["onboarding.keyring"]
+    n_dek = current_app.extensions["onboarding.keystore"].rewrap_all()
+    n_totp = n_keys = 0
+    with _factory()() as db, db.begin():
+        for user in db.execute(select(User).where(User.totp_secret_enc.is_not(None))).scalars():
+            if user.totp_secret_enc and keyring.needs_rewrap(user.totp_secret_enc):
+                secret = mfa.open_secret(keyring, user.id, user.totp_secret_enc)
+                user.totp_secret_enc = mfa.seal_secret(keyring, user.id, secret)
+                n_totp += 1
+        from onboarding import issuer
+
+        for row in db.execute(select(IssuerKey)).scalars():
+            private = issuer.signing_key(keyring, row)
+            row.private_key_enc = akeys.wrap_private_key(private, keyring.primary,
+                                                         context=issuer._aad(row.id))
+            n_keys += 1
+    click.echo(f"re-wrapped {n_dek} data keys, {n_totp} TOTP seeds, {n_keys} signing keys")
 
 
 # ------------------------------------------------------------------------ demo
@@ -275,7 +392,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
         migrate.upgrade(_engine())
         generate_audit_key(_audit_key_path())
-        created = demo_mod.seed(_factory())
+        created = demo_mod.seed(_factory(), current_app.extensions["onboarding.keyring"])
     demo_mod.print_banner(created, f"http://{host}:{port}", click.echo)
     if no_serve:
         return
@@ -285,7 +402,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 # ---------------------------------------------------------------------- wiring
-APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group)
+APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, keys_group)
 
 
 def register_app_commands(app: Flask) -> None:

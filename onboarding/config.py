@@ -34,6 +34,12 @@ _ENV_SETTINGS: dict[str, Any] = {
     "REDIS_URL": str,
     "KEK": str,  # base64 of 32 bytes; primary key-encryption key
     "KEK_OLD": str,  # comma-separated base64 keys kept for decryption during rotation
+    "BLIND_INDEX_KEY": str,  # base64 of 32 bytes; keys the name search index
+    "KEYSTORE_URL": str,  # the per-person key store: a database apart from DATABASE_URL
+    "UPLOAD_FOLDER": str,
+    "ATTESTATION_VALIDITY_DAYS": int,
+    "ATTESTATION_PREFIX": str,
+    "ATTESTATION_ALG": str,  # "Ed25519" (default) or "ES256"
     "DEBUG": _parse_bool,
     "DEMO": _parse_bool,
     "SESSION_COOKIE_SECURE": _parse_bool,
@@ -80,6 +86,13 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     "PROXY_FIX": False,
     "PUBLIC_BASE_URL": None,
+    "ATTESTATION_VALIDITY_DAYS": 365,
+    "ATTESTATION_PREFIX": "ID1:",
+    "ATTESTATION_ALG": "Ed25519",
+    "STATUS_LIST_SIZE": 131072,
+    "STATUS_LIST_TTL_SECONDS": 6 * 3600,
+    "STATUS_LIST_VALIDITY_SECONDS": 48 * 3600,
+    "HANDOVER_MINUTES": 10,
 }
 
 
@@ -108,6 +121,7 @@ def generate_demo_secrets(instance: Path) -> None:
     makers: dict[str, Callable[[], str]] = {
         "secret_key": lambda: secrets.token_urlsafe(48),
         "kek": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+        "blind_index_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
     }
     for name, make in makers.items():
         path = instance / name
@@ -144,6 +158,13 @@ def check_production(config: dict[str, Any]) -> list[str]:
         decode_kek(kek)
     except ValueError:
         problems.append("KEK is missing or not base64 of 32 bytes")
+    try:
+        decode_kek(config.get("BLIND_INDEX_KEY") or "")
+    except ValueError:
+        problems.append("BLIND_INDEX_KEY is missing or not base64 of 32 bytes")
+    if not config.get("KEYSTORE_URL") or config.get("KEYSTORE_URL") == config.get("DATABASE_URL"):
+        problems.append("KEYSTORE_URL must name a database apart from DATABASE_URL "
+                        "(erasure relies on keys never being in the data backups)")
     if not config.get("SESSION_COOKIE_SECURE"):
         problems.append("SESSION_COOKIE_SECURE is off")
     if not config.get("SESSION_COOKIE_HTTPONLY"):

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onboarding import staff
 from onboarding.audit import Actor
+from onboarding.clock import now
+from onboarding.crypto import Keyring
 from onboarding.models import Organisation
 from onboarding.models.core import OrgKind, Role
 
@@ -49,8 +51,11 @@ def _demo_password() -> str:
     return "-".join(secrets.choice(words) for _ in range(4)) + str(secrets.randbelow(100))
 
 
-def seed(factory: sessionmaker[Session]) -> list[DemoAccount]:
-    """Create the demo tenants and staff once; returns what was created (else empty)."""
+def seed(factory: sessionmaker[Session], keyring: Keyring | None = None) -> list[DemoAccount]:
+    """Create the demo tenants and staff once; returns what was created (else empty).
+
+    The NGO also gets a signing key, and its caseworker a current trusted-referee
+    certification, so the whole flow can be tried at once."""
     with factory() as db, db.begin():
         if db.execute(select(func.count()).select_from(Organisation)).scalar_one():
             return []
@@ -60,9 +65,19 @@ def seed(factory: sessionmaker[Session]) -> list[DemoAccount]:
                                             display_name=display, jurisdiction=jurisdiction)
             for role, email, person in people:
                 password = _demo_password()
-                staff.create_user(db, Actor(), org=org, email=email, display_name=person,
-                                  role=role, password=password, must_change_password=False)
+                user, _ = staff.create_user(db, Actor(), org=org, email=email,
+                                            display_name=person, role=role, password=password,
+                                            must_change_password=False)
                 created.append(DemoAccount(display, role, email, password))
+                if role == Role.CASEWORKER:
+                    from onboarding.intake.operations import certify
+
+                    today = now().date()
+                    certify(db, Actor(), user, today, today.replace(year=today.year + 1))
+            if kind == OrgKind.NGO and keyring is not None:
+                from onboarding.issuer import generate_key
+
+                generate_key(db, Actor(), keyring, org)
         return created
 
 

@@ -100,3 +100,45 @@ def _purge_sessions(session: Session, config: dict[str, Any]) -> dict[str, Any]:
 
     return {"deleted": purge_expired(session, config["SESSION_IDLE_MINUTES"],
                                      config["SESSION_ABSOLUTE_HOURS"])}
+
+
+@job("status_lists.publish", timedelta(minutes=5),
+     "Sign and publish status lists that changed or are half-way to expiry")
+def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from onboarding import issuer
+    from onboarding.crypto import Keyring
+    from onboarding.models import Organisation, StatusList
+
+    keyring: Keyring = config["_keyring"]
+    base = str(config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
+    validity = int(config["STATUS_LIST_VALIDITY_SECONDS"])
+    published = 0
+    for row in session.execute(select(StatusList)).scalars():
+        last = _aware(row.published_at)
+        stale = last is None or now() - last >= timedelta(seconds=validity // 2)
+        if not (row.dirty or stale):
+            continue
+        org = session.get(Organisation, row.org_id)
+        assert org is not None
+        issuer.publish(session, Actor(), keyring, row, org, base,
+                       int(config["STATUS_LIST_TTL_SECONDS"]), validity)
+        published += 1
+    return {"published": published}
+
+
+@job("retention.shred", timedelta(hours=24),
+     "Crypto-shred records past their retention date unless on legal hold")
+def _retention(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from pathlib import Path
+
+    from onboarding.intake import operations as ops
+
+    svc = ops.Services(keyring=config["_keyring"], keystore=config["_keystore"],
+                       blind=config["_blind_index"], upload_dir=Path(config["UPLOAD_FOLDER"]),
+                       config=config)
+    due = ops.retention_due(session, now().date())
+    for person in due:
+        ops.erase(session, Actor(), svc, person)
+    return {"shredded": len(due)}

@@ -24,6 +24,8 @@ BANK_STAFF: Final = frozenset({Role.VERIFIER, Role.COMPLIANCE_OFFICER,
                                Role.REPORTING_OFFICER, Role.BANK_ADMIN})
 ORG_ADMINS: Final = frozenset({Role.NGO_ADMIN, Role.BANK_ADMIN, Role.PLATFORM_ADMIN})
 PLATFORM: Final = frozenset({Role.PLATFORM_ADMIN})
+CASEWORKERS: Final = frozenset({Role.CASEWORKER})
+NGO_ADMINS: Final = frozenset({Role.NGO_ADMIN})
 
 POLICY: dict[str, Spec] = {
     "static": PUBLIC,
@@ -47,6 +49,35 @@ POLICY: dict[str, Spec] = {
     "admin.organisations": PLATFORM,
     "admin.new_organisation": PLATFORM,
     "admin.audit": ORG_ADMINS,
+    # intake (NGO): caseworkers enrol and issue; NGO admins oversee
+    "intake.caseload": NGO_STAFF,
+    "intake.new": NGO_STAFF,
+    "intake.identity": NGO_STAFF,
+    "intake.photo": NGO_STAFF,
+    "intake.photo_image": NGO_STAFF,
+    "intake.evidence": NGO_STAFF,
+    "intake.remove_evidence": {"POST": NGO_STAFF},
+    "intake.referee": NGO_STAFF,
+    "intake.review": NGO_STAFF,
+    "intake.issue": {"POST": CASEWORKERS},
+    "intake.person": NGO_STAFF,
+    "intake.withdraw_consent": {"POST": NGO_STAFF},
+    "intake.erase": {"POST": NGO_STAFF},
+    "intake.attestation": NGO_STAFF,
+    "intake.card": NGO_STAFF,
+    "intake.suspend": {"POST": NGO_STAFF},
+    "intake.unsuspend": {"POST": NGO_STAFF},
+    "intake.revoke": {"POST": NGO_STAFF},
+    "intake.reissue": {"POST": CASEWORKERS},
+    "intake.handover": {"POST": NGO_STAFF},
+    "intake.held": NGO_ADMINS,
+    "intake.release": {"POST": NGO_ADMINS},
+    "intake.certifications": NGO_ADMINS,
+    "intake.consent_texts": NGO_ADMINS,
+    # the person's own one-time page (no account): the token is the credential
+    "handover.collect": PUBLIC,
+    # public lists (no personal data)
+    "lists.status_list": PUBLIC,
 }
 
 

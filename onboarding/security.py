@@ -93,6 +93,10 @@ def _is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+#: Endpoints serving public, signed, non-personal documents (status and trust lists).
+PUBLIC_DOCUMENTS = frozenset({"lists.status_list", "lists.trust_list", "lists.trust_list_json",
+                              "lists.jwks"})
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -173,13 +177,16 @@ def harden(response: Response) -> Response:
     if g.get("allow_camera"):
         perms = perms.replace("camera=()", "camera=(self)")
     response.headers["Permissions-Policy"] = perms
-    if request.endpoint != "static":
+    public_doc = request.endpoint in PUBLIC_DOCUMENTS
+    if request.endpoint != "static" and not public_doc:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Vary"] = "Cookie"
     if "request_id" in g:
         response.headers["X-Request-ID"] = g.request_id
-    # Never echo an Origin back: no CORS anywhere except public lists (added there).
-    response.headers.pop("Access-Control-Allow-Origin", None)
+    # Never echo an Origin back: no CORS anywhere except the public lists, which allow
+    # any origin with a fixed "*" (no credentials), never a reflected Origin.
+    if not public_doc:
+        response.headers.pop("Access-Control-Allow-Origin", None)
     return response
 
 

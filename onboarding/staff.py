@@ -42,7 +42,29 @@ def create_organisation(db: Session, actor: Actor, *, kind: OrgKind, name: str,
     db.flush()
     audit.record(db, actor, "org.create", object_type="organisation", object_id=org.id,
                  org_id=org.id, kind=kind.value)
+    if kind == OrgKind.NGO:
+        seed_consent_texts(db, actor, org)
     return org
+
+
+def seed_consent_texts(db: Session, actor: Actor, org: Organisation) -> None:
+    """Give a new NGO the shipped consent texts (version 1, English and Spanish); its
+    admin publishes new versions from the NGO workspace."""
+    import json
+    from importlib import resources
+
+    from onboarding.models import ConsentText
+
+    data = json.loads(resources.files("onboarding").joinpath("data/consent-v1.json")
+                      .read_text(encoding="utf-8"))
+    for lang, text in data["texts"].items():
+        row = ConsentText(id=uuid.uuid4(), org_id=org.id, version=data["version"],
+                          language=lang, title=text["title"], body=text["body"],
+                          purposes=data["purposes"], active=True)
+        db.add(row)
+        db.flush()
+        audit.record(db, actor, "consent_text.publish", object_type="consent_text",
+                     object_id=row.id, org_id=org.id, version=row.version, language=lang)
 
 
 def create_user(db: Session, actor: Actor, *, org: Organisation, email: str,

@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--full", action="store_true",
                    help="write the full decision with trace (default: compact summary)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--workers", type=int, default=0,
+                   help="processes assessing in parallel (default 0: one per CPU, at most "
+                        "4); output order is always the input order")
 
     t = sub.add_parser("backtest", help="transition matrix of a policy against a baseline")
     t.add_argument("--policy", required=True, help="the new (e.g. draft) policy")
@@ -138,47 +141,125 @@ def _lines(f: IO[str]) -> Iterator[tuple[int, str]]:
             yield n, line
 
 
+class _Worker:
+    """Assesses chunks of JSONL lines into chunks of output text.
+
+    One per process: the policy is loaded and compiled once per worker, and whole chunks move
+    between processes, so the inter-process cost is two string copies per thousand lines.
+    """
+
+    def __init__(self, policy_path: str, as_of: date | None, full: bool) -> None:
+        self.engine = engine_for(load_policy(policy_path))
+        self.as_of = as_of
+        self.full = full
+        self.dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.loads = json.JSONDecoder().decode
+
+    def run(self, chunk: list[tuple[int, str]]) -> tuple[str, int]:
+        out: list[str] = []
+        errors = 0
+        assess, loads, dumps, as_of = self.engine.assess, self.loads, self.dumps, self.as_of
+        for n, line in chunk:
+            try:
+                d = assess(parse_input(loads(line)), as_of)
+                out.append(dumps(d.to_dict() if self.full else d.summary()))
+            except (InputError, ValueError) as e:
+                # A bad line is reported in place and the run goes on: a million-case re-tier
+                # should not die on line 700,000. The exit code still says something failed.
+                errors += 1
+                path, msg = (e.path, e.message) if isinstance(e, InputError) else ("$", str(e))
+                out.append(dumps({"line": n, "case_id": _case_id(line),
+                                  "error": {"path": path, "message": msg}}))
+        out.append("")
+        return "\n".join(out), errors
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(policy_path: str, as_of: date | None, full: bool) -> None:
+    global _WORKER
+    _WORKER = _Worker(policy_path, as_of, full)
+
+
+def _run_chunk(chunk: list[tuple[int, str]]) -> tuple[str, int]:
+    assert _WORKER is not None  # set by the pool initializer
+    return _WORKER.run(chunk)
+
+
+def _chunks(lines: Iterator[tuple[int, str]], size: int) -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    for item in lines:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _batch(args: argparse.Namespace) -> int:
+    import os
+
     from tqdm import tqdm
 
-    policy = load_policy(args.policy)
-    engine = engine_for(policy)
-    as_of = args.as_of
-    full = args.full
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    loads = json.JSONDecoder().decode
+    load_policy(args.policy)  # fail fast, in this process, on a bad policy
+    workers = args.workers if args.workers > 0 else min(4, os.cpu_count() or 1)
     errors = done = 0
     with ExitStack() as st:
         fin = _open_in(st, args.input)
         fout = _open_out(st, args.output)
         bar = st.enter_context(tqdm(unit=" cases", file=sys.stderr, disable=args.quiet,
                                     mininterval=0.5, smoothing=0.1))
-        write = fout.write
-        pending = 0
-        for n, line in _lines(fin):
-            try:
-                d = engine.assess(parse_input(loads(line)), as_of)
-                write(dumps(d.to_dict() if full else d.summary()))
-            except (InputError, ValueError) as e:
-                # A bad line is reported in place and the run goes on: a million-case re-tier
-                # should not die on line 700,000. The exit code still says something failed.
-                errors += 1
-                path, msg = (e.path, e.message) if isinstance(e, InputError) else ("$", str(e))
-                write(dumps({"line": n, "case_id": _case_id(line),
-                             "error": {"path": path, "message": msg}}))
-            write("\n")
-            done += 1
-            pending += 1
-            if pending == 1024:  # updating the bar per line would cost more than the engine
-                bar.update(pending)
-                pending = 0
-        bar.update(pending)
+        # Chunks of 1,000 lines: the bar and the writes happen per chunk, not per line,
+        # and memory holds a bounded number of chunks whatever the input size.
+        chunks = _chunks(_lines(fin), 1000)
+        if workers == 1:
+            w = _Worker(args.policy, args.as_of, args.full)
+            results: Iterator[tuple[str, int]] = (w.run(c) for c in chunks)
+            for (text, errs), n in _sizes(results, bar):
+                fout.write(text)
+                errors += errs
+                done += n
+        else:
+            from collections import deque
+            from concurrent.futures import Future, ProcessPoolExecutor
+
+            ex = st.enter_context(ProcessPoolExecutor(
+                workers, initializer=_init_worker,
+                initargs=(args.policy, args.as_of, args.full)))
+            # At most 2 chunks in flight per worker: the reader never runs ahead of the
+            # writers, so memory stays flat on a million lines (Pool.imap would read it all).
+            pending: deque[tuple[Future[tuple[str, int]], int]] = deque()
+            for chunk in chunks:
+                pending.append((ex.submit(_run_chunk, chunk), len(chunk)))
+                if len(pending) >= 2 * workers:
+                    fut, n = pending.popleft()
+                    text, errs = fut.result()
+                    fout.write(text)
+                    errors += errs
+                    done += n
+                    bar.update(n)
+            while pending:
+                fut, n = pending.popleft()
+                text, errs = fut.result()
+                fout.write(text)
+                errors += errs
+                done += n
+                bar.update(n)
         fout.flush()
     if errors:
         print(f"{errors} of {done} lines could not be assessed (error records written)",
               file=sys.stderr)
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _sizes(results: Iterator[tuple[str, int]], bar: Any) -> Iterator[tuple[tuple[str, int], int]]:
+    for text, errs in results:
+        n = text.count("\n")
+        bar.update(n)
+        yield (text, errs), n
 
 
 def _case_id(line: str) -> Any:

@@ -79,6 +79,18 @@ _ATTESTATION_REASON: Final = {
 }
 
 
+def _usable_claims(x: AssessmentInput, d: date) -> bool:
+    """Whether the attestation's claims may be relied on for further checks. Claims of an
+    invalid, expired or not-yet-valid attestation are not evidence of anything, so the rules
+    reading them report "not evaluated" and the hold stands alone (no spurious refer)."""
+    at = x.attestation
+    if at is None or at.claims is None or at.result is not VerificationResult.VALID:
+        return False
+    if x.request.type in _AT_COUNTER:
+        return at.claims.iat.date() <= d <= at.claims.exp.date()
+    return True
+
+
 def _reasons(*codes: str) -> tuple[Reason, ...]:
     return tuple(REASONS[c] for c in codes)
 
@@ -285,7 +297,7 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
 
     def c_accredited(x: AssessmentInput, d: date, j: JurisdictionParams) -> int:
         at = x.attestation
-        if at is None or at.issuer is None:
+        if at is None or at.issuer is None or not _usable_claims(x, d):
             return NOT_EVALUATED
         iss = at.issuer
         if iss.accreditation_state is AccreditationState.LAPSED:
@@ -302,6 +314,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
         at = x.attestation
         if at is None or at.issuer is None:
             return {}, "Not evaluated: no issuer entry."
+        if not _usable_claims(x, d):
+            return {}, "Not evaluated: the attestation cannot be relied on (see above)."
         iss = at.issuer
         exp = iss.accreditation_expires
         inputs = {"accreditation_state": iss.accreditation_state.value,
@@ -316,7 +330,7 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
 
     def c_referee(x: AssessmentInput, d: date, j: JurisdictionParams) -> int:
         at = x.attestation
-        if at is None or at.claims is None:
+        if at is None or at.claims is None or not _usable_claims(x, d):
             return NOT_EVALUATED
         ref = at.referee
         if ref is None or (ref.certification_state is None and ref.certification_expires is None):
@@ -332,8 +346,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
     def _(x: AssessmentInput, d: date, j: JurisdictionParams, r: int
           ) -> tuple[dict[str, Any], str]:
         at = x.attestation
-        if at is None or at.claims is None:
-            return {}, "Not evaluated: no verified claims."
+        if at is None or at.claims is None or r == NOT_EVALUATED:
+            return {}, "Not evaluated: no claims that can be relied on."
         ref = at.referee
         if r == NA or ref is None:
             return ({"referee": None}, "Not applicable: the referee's certification is not "
@@ -504,7 +518,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
         if x.bank_checks.minor:
             return FAIL
         at = x.attestation
-        dob = None if at is None or at.claims is None else at.claims.date_of_birth
+        dob = None if at is None or at.claims is None or not _usable_claims(x, d) \
+            else at.claims.date_of_birth
         if dob is None:
             return PASS if x.bank_checks.minor is False else NA
         latest = latest_birth_date(dob)
@@ -547,7 +562,7 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
 
     def c_fresh(x: AssessmentInput, d: date, j: JurisdictionParams) -> int:
         at = x.attestation
-        if at is None or at.claims is None:
+        if at is None or at.claims is None or not _usable_claims(x, d):
             return NOT_EVALUATED
         if x.request.type not in _AT_COUNTER:
             return NA
@@ -558,8 +573,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
     def _(x: AssessmentInput, d: date, j: JurisdictionParams, r: int
           ) -> tuple[dict[str, Any], str]:
         at = x.attestation
-        if at is None or at.claims is None:
-            return {}, "Not evaluated: no verified claims."
+        if at is None or at.claims is None or r == NOT_EVALUATED:
+            return {}, "Not evaluated: no claims that can be relied on."
         age = (d - at.claims.iat.date()).days
         inputs = {"age_days": age, "freshness_days": fresh, "request": x.request.type.value}
         if r == NA:
@@ -607,6 +622,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
         ref = None if at is None else at.referee
         if ref is None or ref.attestations_in_window is None:
             return NA
+        if not _usable_claims(x, d):
+            return NOT_EVALUATED
         return FAIL if ref.attestations_in_window > vouch_max else PASS
 
     @rule("review.referee_vouching_volume", "Usual vouching volume for the trusted referee",
@@ -617,6 +634,8 @@ def _build_rules(p: Policy) -> tuple[tuple[Rule, ...], Rule]:
         ref = None if at is None else at.referee
         n = None if ref is None else ref.attestations_in_window
         inputs = {"attestations_in_window": n, "max": vouch_max}
+        if r == NOT_EVALUATED:
+            return inputs, "Not evaluated: the attestation cannot be relied on."
         if r == NA:
             return inputs, "Not applicable: the referee's volume is not reported."
         return inputs, (f"{n} attestations in the window, at most {vouch_max}." if r == PASS
@@ -859,7 +878,7 @@ def _monitoring_rule(rules: list[Rule], m: MonitoringRule) -> None:
 class Engine:
     """A policy compiled for fast repeated assessment. Thread-safe (immutable)."""
 
-    __slots__ = ("_checks", "_kinds", "_refer_ok", "_step", "_tier_idx", "policy", "rules")
+    __slots__ = ("_checks", "_kinds", "_masks", "_step", "_tier_idx", "policy", "rules")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -871,10 +890,10 @@ class Engine:
             tuple(rs.kind for rs in r.reasons) for r in rules)
         self._tier_idx: tuple[tuple[int, ...], ...] = tuple(
             tuple(i for i, r in enumerate(rules) if t in r.tiers) for t in TIERS[1:])
-        # Result codes that a reviewer can clear (refer reasons), per rule.
-        self._refer_ok: tuple[frozenset[int], ...] = tuple(
-            frozenset(FAIL + k for k, rs in enumerate(r.reasons) if rs.kind is Kind.REFER)
-            for r in rules)
+        # Per rule, the tiers a failure blocks as a bit mask (T1 = 1, T2 = 2, T3 = 4), so the
+        # tier falls out of one OR over the failing rules instead of a scan per tier.
+        self._masks: tuple[int, ...] = tuple(
+            sum(1 << (TIERS.index(t) - 1) for t in r.tiers) for r in rules)
 
     def jurisdiction(self, x: AssessmentInput) -> JurisdictionParams:
         try:
@@ -895,24 +914,28 @@ class Engine:
         res = [c(x, d, j) for c in self._checks]
         decline = refer = False
         kinds = self._kinds
-        for i, r in enumerate(res):
-            if r >= FAIL:
-                k = kinds[i][r - FAIL]
-                if k is Kind.DECLINE:
-                    decline = True
-                elif k is Kind.REFER:
-                    refer = True
-        tier = prov = 0
-        if not decline:
-            for ti in (2, 1, 0):
-                if all(res[i] < NOT_EVALUATED for i in self._tier_idx[ti]):
-                    tier = ti + 1
-                    break
-            ok = self._refer_ok
-            for ti in (2, 1, 0):
-                if all(res[i] < NOT_EVALUATED or res[i] in ok[i] for i in self._tier_idx[ti]):
-                    prov = ti + 1
-                    break
+        masks = self._masks
+        blocked = prov_blocked = 0  # tiers blocked; and blocked even if refer items clear
+        i = 0
+        for r in res:
+            if r >= NOT_EVALUATED:
+                if r >= FAIL:
+                    k = kinds[i][r - FAIL]
+                    if k is Kind.DECLINE:
+                        decline = True
+                    elif k is Kind.REFER:
+                        refer = True
+                        blocked |= masks[i]
+                        i += 1
+                        continue
+                blocked |= masks[i]
+                prov_blocked |= masks[i]
+            i += 1
+        if decline:
+            tier = prov = 0
+        else:
+            tier = _HIGHEST_OPEN[blocked]
+            prov = _HIGHEST_OPEN[prov_blocked]
         acc = x.account
         step = PASS
         if x.request.type is RequestType.STEP_UP or (
@@ -930,6 +953,10 @@ class Engine:
             outcome = "approve"
         return Decision(self, x, d, j, tuple(res), outcome, TIERS[tier], TIERS[prov])
 
+
+#: Blocked-tier mask -> highest tier left open (0 = T0).
+_HIGHEST_OPEN: Final = tuple(next((t for t in (3, 2, 1) if not m & (1 << (t - 1))), 0)
+                             for m in range(8))
 
 _ENGINES: dict[str, Engine] = {}
 

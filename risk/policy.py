@@ -165,6 +165,8 @@ class _Doc:
     data: Any
     marks: dict[tuple[str | int, ...], tuple[int, int]]
     source: str
+    #: Where each mapping key itself is written (errors about a key point at the key).
+    key_marks: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict)
 
 
 def _compose(text: str, source: str) -> _Doc:
@@ -174,7 +176,8 @@ def _compose(text: str, source: str) -> _Doc:
         if node is None:
             raise PolicyError("the policy is empty", source)
         marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
-        data = _convert(node, (), marks, loader, source)
+        key_marks: dict[tuple[str | int, ...], tuple[int, int]] = {}
+        data = _convert(node, (), marks, loader, source, key_marks)
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark or e.context_mark
         line = None if m is None else m.line + 1
@@ -185,12 +188,12 @@ def _compose(text: str, source: str) -> _Doc:
         raise PolicyError(f"YAML error: {e}", source) from None
     finally:
         loader.dispose()
-    return _Doc(data, marks, source)
+    return _Doc(data, marks, source, key_marks)
 
 
 def _convert(node: yaml.Node, path: tuple[str | int, ...],
              marks: dict[tuple[str | int, ...], tuple[int, int]], loader: _Loader,
-             source: str) -> Any:
+             source: str, key_marks: dict[tuple[str | int, ...], tuple[int, int]]) -> Any:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str | int, Any] = {}
@@ -203,14 +206,16 @@ def _convert(node: yaml.Node, path: tuple[str | int, ...],
                 raise PolicyError(f"mapping key {key!r} must be a string or an integer", source,
                                   knode.start_mark.line + 1, knode.start_mark.column + 1)
             if key in out:
-                first = marks[(*path, key)]
+                first = key_marks[(*path, key)]
                 raise PolicyError(f"duplicate key {key!r} (first at line {first[0]})", source,
                                   knode.start_mark.line + 1, knode.start_mark.column + 1,
                                   _dotted((*path, key)))
-            out[key] = _convert(vnode, (*path, key), marks, loader, source)
+            key_marks[(*path, key)] = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+            out[key] = _convert(vnode, (*path, key), marks, loader, source, key_marks)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(v, (*path, i), marks, loader, source) for i, v in enumerate(node.value)]
+        return [_convert(v, (*path, i), marks, loader, source, key_marks)
+                for i, v in enumerate(node.value)]
     value = loader.construct_object(node)
     if isinstance(value, datetime | date):
         # Canonical JSON has no dates; keep the ISO text so the hash is well defined.
@@ -239,8 +244,12 @@ class _V:
     def __init__(self, doc: _Doc) -> None:
         self.doc = doc
 
-    def fail(self, path: tuple[str | int, ...], message: str) -> PolicyError:
+    def fail(self, path: tuple[str | int, ...], message: str, at_key: bool = False
+             ) -> PolicyError:
         # Point at the nearest node that exists (a missing key points at its parent).
+        if at_key and path in self.doc.key_marks:
+            kl, kc = self.doc.key_marks[path]
+            return PolicyError(message, self.doc.source, kl, kc, _dotted(path))
         p = path
         while p not in self.doc.marks and p:
             p = p[:-1]
@@ -263,7 +272,8 @@ class _V:
             for k in v:
                 if k not in allowed:
                     raise self.fail((*path, k),
-                                    f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})")
+                                    f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})",
+                                    at_key=True)
         for k in required:
             if k not in v:
                 raise self.fail(path, f"missing required key {k!r}")

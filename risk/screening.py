@@ -242,7 +242,7 @@ _NATIONALITY_RE: Final = re.compile(r"(?:nationality|citizen)\s+([A-Za-z ,.'()-]
 
 def country_code(text: str) -> str | None:
     """Alpha-3 for an alpha-3 or alpha-2 code or an English country name; None if unknown."""
-    t = text.strip()
+    t = text.strip().rstrip(".").strip()  # remarks end sentences with a full stop
     if t.upper() in ALPHA3:
         return t.upper()
     if len(t) == 2 and t.upper() in ALPHA2_TO_ALPHA3:

@@ -141,6 +141,7 @@ def make_test_config(database_url: str, instance: Path, **extra: Any) -> dict[st
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 8 * 1024,
         "ARGON2_PARALLELISM": 1,

@@ -128,6 +128,10 @@ class EvidenceCategory(IntEnum):
 
 
 _KNOWN_EVIDENCE = frozenset(int(c) for c in EvidenceCategory)
+_LEVELS = frozenset({0, 1, 2})
+_ASSURANCE_TYPES = (int, Assurance)
+_SESSION_TYPES = (int, RefereeSession)
+_EVIDENCE_TYPES = (int, EvidenceCategory)
 
 _DOB_RE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -225,42 +229,57 @@ class Attested:
         self._validate(registered_evidence_only=False)
 
     def _validate(self, *, registered_evidence_only: bool) -> None:
-        if type(self.names) is not tuple or not 1 <= len(self.names) <= MAX_NAMES:
+        # Written for speed (it runs on every verification): each condition is checked
+        # inline, and the slower helpers run only to produce the precise error.
+        names = self.names
+        if type(names) is not tuple or not 0 < len(names) <= MAX_NAMES:
             raise _fail(f"names must be a tuple of 1 to {MAX_NAMES} names")
-        for name in self.names:
-            check_name(name)
+        for name in names:
+            if not (
+                type(name) is str
+                and 0 < len(name) <= MAX_NAME_CHARS
+                and not name[0].isspace()
+                and not name[-1].isspace()
+                and _BAD_NAME_CHARS.search(name) is None
+                and unicodedata.is_normalized("NFC", name)
+            ):
+                check_name(name)
         check_dob(self.dob)
         if type(self.dob_approximate) is not bool:
             raise _fail("dob_approximate must be a bool")
         if self.nationality is not None and self.nationality not in NATIONALITY_CODES:
             raise _fail("nationality must be an ISO 3166-1 alpha-3 code (or XXA/XXB/XXC/XXX)")
-        if self.thumbnail is not None:
-            if type(self.thumbnail) is not bytes or not self.thumbnail:
+        thumbnail = self.thumbnail
+        if thumbnail is not None:
+            if type(thumbnail) is not bytes or not thumbnail:
                 raise _fail("thumbnail must be bytes")
-            if len(self.thumbnail) > MAX_THUMBNAIL_BYTES:
+            if len(thumbnail) > MAX_THUMBNAIL_BYTES:
                 raise _fail(f"thumbnail is larger than {MAX_THUMBNAIL_BYTES} bytes")
-            thumbnail_media_type(self.thumbnail)
-        if self.assurance not in (0, 1, 2) or type(self.assurance) not in (int, Assurance):
+            thumbnail_media_type(thumbnail)
+        if self.assurance not in _LEVELS or type(self.assurance) not in _ASSURANCE_TYPES:
             raise _fail("assurance must be 0, 1 or 2")
-        if type(self.evidence) is not tuple or len(self.evidence) > MAX_EVIDENCE:
+        evidence = self.evidence
+        if type(evidence) is not tuple or len(evidence) > MAX_EVIDENCE:
             raise _fail(f"evidence must be a tuple of at most {MAX_EVIDENCE} codes")
-        for code in self.evidence:
-            if type(code) not in (int, EvidenceCategory) or not 1 <= code <= 255:
+        for code in evidence:
+            if type(code) not in _EVIDENCE_TYPES or not 0 < code <= 255:
                 raise _fail("evidence codes are integers 1-255")
             if registered_evidence_only and code not in _KNOWN_EVIDENCE:
                 raise _fail(f"evidence code {code} is not registered")
-        if len(set(self.evidence)) != len(self.evidence):
+        if len(set(evidence)) != len(evidence):
             raise _fail("evidence codes must not repeat")
-        if self.referee_session not in (0, 1, 2) or type(self.referee_session) not in (
-            int,
-            RefereeSession,
+        if self.referee_session not in _LEVELS or type(self.referee_session) not in (
+            _SESSION_TYPES
         ):
             raise _fail("referee_session must be 0, 1 or 2")
-        _uint(self.references, "references", MAX_REFERENCES)
-        if self.languages is not None:
-            if type(self.languages) is not tuple or len(self.languages) > MAX_LANGUAGES:
+        references = self.references
+        if type(references) is not int or not 0 <= references <= MAX_REFERENCES:
+            raise _fail(f"references must be an unsigned integer up to {MAX_REFERENCES}")
+        languages = self.languages
+        if languages is not None:
+            if type(languages) is not tuple or len(languages) > MAX_LANGUAGES:
                 raise _fail(f"languages must be a tuple of at most {MAX_LANGUAGES} tags")
-            for tag in self.languages:
+            for tag in languages:
                 if type(tag) is not str or len(tag) > 35 or not _LANG_RE.fullmatch(tag):
                     raise _fail("languages must be BCP 47 tags")
 
@@ -308,16 +327,16 @@ class Attested:
                 raise _fail("languages must be an array")
             languages = tuple(languages)
         return cls(
-            names=tuple(names),
-            dob=value[A_DOB],
-            assurance=value[A_ASSURANCE],
-            evidence=tuple(evidence),
-            referee_session=value[A_SESSION],
-            references=value[A_REFERENCES],
-            dob_approximate=approx,
-            nationality=nationality,
-            thumbnail=thumbnail,
-            languages=languages,
+            tuple(names),
+            value[A_DOB],
+            value[A_ASSURANCE],
+            tuple(evidence),
+            value[A_SESSION],
+            value[A_REFERENCES],
+            approx,
+            nationality,
+            thumbnail,
+            languages,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -357,20 +376,23 @@ class Attestation:
     attested: Attested
 
     def __post_init__(self) -> None:
-        iss = _text(self.iss, "iss", MAX_ISSUER_ID)
-        if not _ISSUER_RE.fullmatch(iss):
-            raise _fail("iss must be an issuer id (letters, digits, '.', '_', ':', '-')")
-        iat = _uint(self.iat, "iat", MAX_TIME)
-        nbf = _uint(self.nbf, "nbf", MAX_TIME)
-        exp = _uint(self.exp, "exp", MAX_TIME)
-        if not (iat < exp and nbf < exp):
-            raise _fail("exp must be after iat and nbf")
+        iss = self.iss
+        if type(iss) is not str or len(iss) > MAX_ISSUER_ID or not _ISSUER_RE.fullmatch(iss):
+            raise _fail("iss must be an issuer id (1-64 letters, digits, '.', '_', ':', '-')")
+        iat, nbf, exp = self.iat, self.nbf, self.exp
+        if not (
+            type(iat) is int and type(nbf) is int and type(exp) is int
+            and 0 <= iat < exp <= MAX_TIME and 0 <= nbf < exp
+        ):
+            raise _fail("iat, nbf and exp must be unsigned integers with exp after iat and nbf")
         if type(self.cti) is not bytes or len(self.cti) != 16:
             raise _fail("cti must be 16 bytes")
-        _uint(self.status_idx, "status idx", MAX_INDEX)
-        uri = _text(self.status_uri, "status uri", MAX_URI)
-        if not _URI_RE.fullmatch(uri):
-            raise _fail("status uri must be an http(s) URI without spaces")
+        idx = self.status_idx
+        if type(idx) is not int or not 0 <= idx <= MAX_INDEX:
+            raise _fail(f"status idx must be an unsigned integer up to {MAX_INDEX}")
+        uri = self.status_uri
+        if type(uri) is not str or len(uri) > MAX_URI or not _URI_RE.fullmatch(uri):
+            raise _fail(f"status uri must be an http(s) URI of at most {MAX_URI} characters")
         if type(self.attested) is not Attested:
             raise _fail("attested must be an Attested instance")
         # Fixed-width ISO strings compare like dates; a shorter DOB ("2026-03") compares
@@ -406,14 +428,14 @@ class Attestation:
         if type(ref) is not dict or ref.keys() != {"idx", "uri"}:
             raise _fail("status_list reference must have exactly idx and uri")
         return cls(
-            iss=value[CLAIM_ISS],
-            iat=value[CLAIM_IAT],
-            nbf=value[CLAIM_NBF],
-            exp=value[CLAIM_EXP],
-            cti=value[CLAIM_CTI],
-            status_idx=ref["idx"],
-            status_uri=ref["uri"],
-            attested=Attested.from_cbor_map(value[CLAIM_ATTESTED]),
+            value[CLAIM_ISS],
+            value[CLAIM_IAT],
+            value[CLAIM_NBF],
+            value[CLAIM_EXP],
+            value[CLAIM_CTI],
+            ref["idx"],
+            ref["uri"],
+            Attested.from_cbor_map(value[CLAIM_ATTESTED]),
         )
 
     def to_json(self) -> dict[str, Any]:

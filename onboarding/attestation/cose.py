@@ -17,8 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -69,8 +68,7 @@ _SIG1_CONTEXT = b"\x84\x6aSignature1"  # array(4), tstr(10) "Signature1"
 _P256_ORDER_BYTES = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Sign1:
+class Sign1(NamedTuple):
     """A structurally valid COSE_Sign1, not yet verified."""
 
     protected_bytes: bytes
@@ -99,7 +97,7 @@ def sig_structure(protected_bytes: bytes, external_aad: bytes, payload: bytes) -
 
 
 def _key_fits(alg: int | str, key: PublicKey) -> bool:
-    if alg == ALG_ED25519 or alg == ALG_EDDSA:
+    if alg in (ALG_ED25519, ALG_EDDSA):
         return isinstance(key, Ed25519PublicKey)
     if alg == ALG_ES256:
         return isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)
@@ -246,7 +244,10 @@ def verify_sign1(
         raise CoseError(f"algorithm {alg!r} is not allowed", code="alg_not_allowed")
     if not _key_fits(alg, key):
         raise CoseError(f"algorithm {alg!r} does not fit the key type", code="alg_key_mismatch")
-    tbs = sig_structure(msg.protected_bytes, external_aad, msg.payload)
+    # RFC 9052 §4.4: with no protected header parameters the Sig_structure carries a
+    # zero-length bstr, even if the message sent an encoded empty map (h'A0').
+    protected = msg.protected_bytes if msg.protected else b""
+    tbs = sig_structure(protected, external_aad, msg.payload)
     signature = msg.signature
     try:
         if isinstance(key, Ed25519PublicKey):

@@ -92,14 +92,15 @@ def decompress(data: bytes, limit: int = MAX_COSE_BYTES) -> bytes:
     # One extra inflate of a few hundred bytes (~1 us) per verification.
     last = len(data) - 5
     if last >= 2 and data[last]:
-        byte = data[last]
-        mutated = data[:last] + bytes((byte ^ (1 << (byte.bit_length() - 1)),)) + data[last + 1 :]
+        mutated = bytearray(data)
+        mutated[last] ^= 1 << (data[last].bit_length() - 1)
         try:
-            same = _inflate(mutated, limit) == out
+            same = _inflate(bytes(mutated), limit) == out
         except (zlib.error, EnvelopeError):
             same = False
         if same:
-            raise EnvelopeError("non-zero padding bits in the zlib stream", code="zlib_noncanonical")
+            raise EnvelopeError("non-zero padding bits in the zlib stream",
+                                code="zlib_noncanonical")
     # A stored first block (BTYPE 00) is followed by padding to the next byte boundary.
     if len(data) > 2 and data[2] & 0x06 == 0 and data[2] > 0x01:
         raise EnvelopeError("non-zero padding bits in the zlib stream", code="zlib_noncanonical")

@@ -106,20 +106,26 @@ def _check_private(key: object) -> PrivateKey:
     raise KeyMaterialError("only Ed25519 and P-256 keys are supported", code="key_unsupported")
 
 
+def _public(key: PrivateKey | PublicKey) -> PublicKey:
+    if isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        return _check_public(key.public_key())
+    return _check_public(key)
+
+
 def default_alg(key: PrivateKey | PublicKey) -> int:
     """The algorithm we emit for this key type (-19 for Ed25519, -7 for P-256)."""
     if isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
         return ALG_ED25519
-    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        if isinstance(key.curve, ec.SECP256R1):
-            return ALG_ES256
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) and isinstance(
+        key.curve, ec.SECP256R1
+    ):
+        return ALG_ES256
     raise KeyMaterialError("only Ed25519 and P-256 keys are supported", code="key_unsupported")
 
 
 def spki_der(key: PrivateKey | PublicKey) -> bytes:
     """DER SubjectPublicKeyInfo of the (public half of the) key."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey) else key
-    return _check_public(public).public_bytes(
+    return _public(key).public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -173,7 +179,8 @@ def load_private_key_pem(data: bytes, passphrase: bytes) -> PrivateKey:
             code="key_not_encrypted",
         ) from None
     except ValueError:
-        raise KeyMaterialError("cannot decrypt or parse the private key", code="key_invalid") from None
+        raise KeyMaterialError("cannot decrypt or parse the private key",
+                               code="key_invalid") from None
     return _check_private(key)
 
 
@@ -216,8 +223,7 @@ def unwrap_private_key(blob: bytes, kek: bytes, *, context: bytes = b"") -> Priv
 # ------------------------------------------------------------------ public keys
 def dump_public_key_pem(key: PrivateKey | PublicKey) -> bytes:
     """SubjectPublicKeyInfo PEM of the (public half of the) key."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey) else key
-    return _check_public(public).public_bytes(
+    return _public(key).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
@@ -248,8 +254,7 @@ def load_public_key(data: bytes | str | Mapping[str, Any]) -> PublicKey:
 
 def public_key_to_jwk(key: PrivateKey | PublicKey, *, kid: bytes | None = None) -> dict[str, str]:
     """RFC 7517 JWK of the public key; ``kid`` is base64url (unpadded) of the kid bytes."""
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey) else key
-    public = _check_public(public)
+    public = _public(key)
     kid = kid_for(public) if kid is None else kid
     if isinstance(public, Ed25519PublicKey):
         x = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

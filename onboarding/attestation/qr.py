@@ -40,8 +40,8 @@ _ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 def _level(name: str) -> int:
     from qrcode import constants
 
-    levels = {"L": constants.ERROR_CORRECT_L, "M": constants.ERROR_CORRECT_M,
-              "Q": constants.ERROR_CORRECT_Q, "H": constants.ERROR_CORRECT_H}
+    levels: dict[str, int] = {"L": constants.ERROR_CORRECT_L, "M": constants.ERROR_CORRECT_M,
+                              "Q": constants.ERROR_CORRECT_Q, "H": constants.ERROR_CORRECT_H}
     return levels[name]
 
 
@@ -65,7 +65,8 @@ def _qrcode(text: str, level: str, version: int | None = None) -> Any:
 
 def qr_version(text: str, error_correction: str = "Q") -> int:
     """Smallest QR version holding ``text`` as one alphanumeric segment."""
-    return int(_qrcode(text, error_correction).version)
+    version: int = _qrcode(text, error_correction).version
+    return version
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +183,8 @@ def decode_image(source: bytes | str | os.PathLike[str]) -> str:
             gray = image.convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise QrDecodeError(f"not a readable image ({type(exc).__name__})") from None
-    results = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(gray, formats=qr_only)
     for result in results:
         if result.valid and result.text:
             return str(result.text)

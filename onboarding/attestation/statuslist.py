@@ -173,7 +173,7 @@ def sign_status_list(
     """The Status List Token (CWT) for ``uri``, signed by the issuer's key."""
     if status_list.size < MIN_SIZE:
         raise _bad(f"a published list must have at least {MIN_SIZE} entries (herd privacy)")
-    if not 0 < ttl or exp <= iat:
+    if not ttl > 0 or exp <= iat:
         raise _bad("ttl must be positive and exp after iat")
     claims = {
         1: issuer_id,

@@ -119,6 +119,7 @@ class IssuerKey:
     retired_at: int | None = None
     revoked_at: int | None = None
     token_algs: frozenset[int] = field(init=False, repr=False, compare=False)
+    description: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if type(self.kid) is not bytes or not 1 <= len(self.kid) <= 32:
@@ -132,6 +133,11 @@ class IssuerKey:
         if self.state != KeyState.RETIRED and self.retired_at is not None:
             raise _bad("retired_at is only for retired keys")
         object.__setattr__(self, "token_algs", _key_algs(self.alg))
+        # Precomputed: verify() reports it for every attestation this key signed.
+        state = "active" if self.state == KeyState.ACTIVE else (
+            f"{self.state}" if self.retired_at is None
+            else f"retired {iso(self.retired_at)}, valid for earlier issues")
+        object.__setattr__(self, "description", f"key {kid_to_text(self.kid)} ({state})")
 
     @classmethod
     def from_public_key(

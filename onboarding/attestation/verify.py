@@ -35,8 +35,13 @@ from typing import Any, NamedTuple
 from onboarding.attestation._util import iso, timestamp
 from onboarding.attestation.base45 import b45decode
 from onboarding.attestation.claims import Attestation, decode_claims
-from onboarding.attestation.cose import ACCEPTED_ALGS, HEADER_ALG, HEADER_KID, Sign1
-from onboarding.attestation.cose import decode_sign1, verify_sign1
+from onboarding.attestation.cose import (
+    ACCEPTED_ALGS,
+    HEADER_ALG,
+    HEADER_KID,
+    decode_sign1,
+    verify_sign1,
+)
 from onboarding.attestation.envelope import (
     DEFAULT_PREFIX,
     MAX_TEXT_CHARS,
@@ -85,6 +90,10 @@ _SHOW_CLAIMS = frozenset({VALID, REVOKED, SUSPENDED, EXPIRED, NOT_YET_VALID})
 _PROTECTED_LABELS = frozenset({HEADER_ALG, HEADER_KID})
 _UNPROTECTED_LABELS = frozenset({HEADER_KID})
 _NOT_RUN = "not run: an earlier step failed"
+_COSE_OK = {alg: f"COSE_Sign1, {alg_name(alg)}" for alg in ACCEPTED_ALGS}
+_SIG_OK = {alg: f"signature verifies ({alg_name(alg)})" for alg in ACCEPTED_ALGS}
+#: A step reason: text, or (prefix, timestamp) rendered as prefix + ISO 8601 on access.
+Reason = str | tuple[str, int]
 _I_PREFIX, _I_BASE45, _I_DECOMPRESS, _I_COSE, _I_KID, _I_SIG, _I_EXPIRY, _I_STATUS, _I_CLAIMS = (
     range(9)
 )
@@ -130,7 +139,7 @@ class VerificationResult:
         result: str,
         code: str,
         oks: list[bool | None],
-        reasons: list[str],
+        reasons: list[Reason],
         codes: list[str],
         warnings: tuple[str, ...],
         status_as_of: int | None,
@@ -152,7 +161,8 @@ class VerificationResult:
     def steps(self) -> tuple[Step, ...]:
         """All nine steps, in FORMATS.md order (built on first access)."""
         if self._steps is None:
-            self._steps = tuple(map(Step, STEP_NAMES, self._oks, self._reasons, self._codes))
+            reasons = [r if isinstance(r, str) else r[0] + iso(r[1]) for r in self._reasons]
+            self._steps = tuple(map(Step, STEP_NAMES, self._oks, reasons, self._codes))
         return self._steps
 
     @property
@@ -245,25 +255,22 @@ def verify(
     the accepted set (-19, -8, -7); the token can never widen it.
     """
     now = timestamp(at)
+    # One slot per step, filled as steps run. A reason is text, or (text, timestamp)
+    # formatted only if somebody reads it (a bank batch job often reads only .result).
     oks: list[bool | None] = [None] * 9
-    reasons = [_NOT_RUN] * 9
+    reasons: list[Reason] = [_NOT_RUN] * 9
     codes = ["not_run"] * 9
-    failures: list[tuple[int, int]] = []  # (rank, step index)
+    failures: list[tuple[int, int]] = []  # (rank of the result category, step index)
     warnings: list[str] = []
     status_as_of: int | None = None
     issuer_info: IssuerInfo | None = None
     claims: Attestation | None = None
 
-    def fail(index: int, category: str, code: str, reason: str) -> None:
+    def fail(index: int, category: str, code: str, reason: Reason) -> None:
         oks[index] = False
         codes[index] = code
         reasons[index] = reason
         failures.append((_RANK[category], index))
-
-    def passed(index: int, code: str, reason: str) -> None:
-        oks[index] = True
-        codes[index] = code
-        reasons[index] = reason
 
     def finish() -> VerificationResult:
         if failures:
@@ -272,14 +279,7 @@ def verify(
         else:
             result, code = VALID, "valid"
         return VerificationResult(
-            result,
-            code,
-            oks,
-            reasons,
-            codes,
-            tuple(warnings),
-            status_as_of,
-            issuer_info,
+            result, code, oks, reasons, codes, tuple(warnings), status_as_of, issuer_info,
             claims if result in _SHOW_CLAIMS else None,
         )
 
@@ -298,7 +298,7 @@ def verify(
     except EnvelopeError as exc:
         fail(_I_PREFIX, UNREADABLE, exc.code, exc.message)
         return finish()
-    passed(_I_PREFIX, "ok", f"prefix {prefix}")
+    oks[_I_PREFIX], codes[_I_PREFIX], reasons[_I_PREFIX] = True, "ok", "prefix " + prefix
 
     # 2-3. base45, decompress ------------------------------------------------------------
     try:
@@ -306,17 +306,17 @@ def verify(
     except Base45Error as exc:
         fail(_I_BASE45, UNREADABLE, exc.code, exc.message)
         return finish()
-    passed(_I_BASE45, "ok", f"{len(rest)} characters")
+    oks[_I_BASE45], codes[_I_BASE45], reasons[_I_BASE45] = True, "ok", "canonical Base45"
     try:
         cose_bytes = decompress(compressed)
     except EnvelopeError as exc:
         fail(_I_DECOMPRESS, UNREADABLE, exc.code, exc.message)
         return finish()
-    passed(_I_DECOMPRESS, "ok", f"{len(cose_bytes)} bytes")
+    oks[_I_DECOMPRESS], codes[_I_DECOMPRESS], reasons[_I_DECOMPRESS] = True, "ok", "zlib"
 
     # 4. cose ----------------------------------------------------------------------------
     try:
-        msg: Sign1 = decode_sign1(cose_bytes)
+        msg = decode_sign1(cose_bytes)
     except CoseError as exc:
         category = UNREADABLE if exc.code == "cose_malformed" else INVALID
         fail(_I_COSE, category, exc.code, exc.message)
@@ -331,7 +331,7 @@ def verify(
         fail(_I_COSE, INVALID, "header_unexpected",
              "headers other than alg and kid are not part of this format")
         return finish()
-    passed(_I_COSE, "ok", f"COSE_Sign1, {alg_name(alg)}")
+    oks[_I_COSE], codes[_I_COSE], reasons[_I_COSE] = True, "ok", _COSE_OK[alg]
 
     # 5. kid (lookup; the trust judgement waits for the signature and iat) ----------------
     kid = msg.kid
@@ -357,10 +357,10 @@ def verify(
             continue
         verified.append((issuer, key))
     if not verified:
-        passed(_I_KID, "ok", f"kid {_short(kid)} is listed")
+        oks[_I_KID], codes[_I_KID], reasons[_I_KID] = True, "ok", "kid is listed"
         fail(_I_SIG, INVALID, sig_code, sig_error)
         return finish()
-    passed(_I_SIG, "ok", f"signature verifies ({alg_name(alg)})")
+    oks[_I_SIG], codes[_I_SIG], reasons[_I_SIG] = True, "ok", _SIG_OK[alg]
 
     # 9. claims (decoded only now: the payload is issuer-signed) ---------------------------
     try:
@@ -372,7 +372,7 @@ def verify(
         if verdict:
             fail(_I_KID, *verdict)
         else:
-            passed(_I_KID, "ok", f"key {_short(kid)} of {issuer.id}")
+            oks[_I_KID], codes[_I_KID], reasons[_I_KID] = True, "ok", "trusted key"
         fail(_I_CLAIMS, INVALID, exc.code, exc.message)
         return finish()
     issuer, key = verified[0]
@@ -389,65 +389,68 @@ def verify(
     if verdict:
         fail(_I_KID, *verdict)
     else:
-        state = "active" if key.state == KeyState.ACTIVE else "retired, valid for earlier issues"
-        passed(_I_KID, "ok", f"key {_short(kid)} of {issuer.id} ({state})")
+        oks[_I_KID], codes[_I_KID] = True, "ok"
+        reasons[_I_KID] = key.description
 
     # 9. claims, bound to the key's issuer ---------------------------------------------
     if att.iss != issuer.id:
         fail(_I_CLAIMS, INVALID, "iss_mismatch",
              f"iss {att.iss!r} is not the issuer of the signing key ({issuer.id})")
     else:
-        passed(_I_CLAIMS, "ok", "claims match schema 1")
+        oks[_I_CLAIMS], codes[_I_CLAIMS], reasons[_I_CLAIMS] = True, "ok", "schema 1"
 
     # 7. expiry --------------------------------------------------------------------------
     if now >= att.exp:
-        fail(_I_EXPIRY, EXPIRED, "expired", f"expired at {iso(att.exp)}")
+        fail(_I_EXPIRY, EXPIRED, "expired", ("expired at ", att.exp))
     elif att.nbf > now + skew_seconds:
-        fail(_I_EXPIRY, NOT_YET_VALID, "not_yet_valid", f"not valid before {iso(att.nbf)}")
+        fail(_I_EXPIRY, NOT_YET_VALID, "not_yet_valid", ("not valid before ", att.nbf))
     elif att.iat > now + skew_seconds:
-        fail(_I_EXPIRY, NOT_YET_VALID, "issued_in_future", f"issued in the future ({iso(att.iat)})")
+        fail(_I_EXPIRY, NOT_YET_VALID, "issued_in_future", ("issued in the future: ", att.iat))
     else:
-        passed(_I_EXPIRY, "ok", f"valid until {iso(att.exp)}")
+        oks[_I_EXPIRY], codes[_I_EXPIRY], reasons[_I_EXPIRY] = True, "ok", (
+            "valid until ", att.exp)
 
     # 8. status --------------------------------------------------------------------------
-    listed = None if status is None else status.get(att.status_uri)
     if status is None:
         codes[_I_STATUS] = "no_status_data"
         reasons[_I_STATUS] = "no status lists supplied"
         warnings.append("no status lists supplied: revocation was not checked")
-    elif listed is None:
+        return finish()
+    listed = status.get(att.status_uri)
+    if listed is None:
         codes[_I_STATUS] = "no_status_list"
         reasons[_I_STATUS] = "no status list for this attestation"
         warnings.append(f"no status list for {att.status_uri}: revocation was not checked")
-    elif listed.issuer_id != issuer.id:
+        return finish()
+    if listed.issuer_id != issuer.id:
         codes[_I_STATUS] = "status_list_foreign"
         reasons[_I_STATUS] = "the status list for this URI is signed by another issuer"
         warnings.append(f"status list for {att.status_uri} ignored: signed by another issuer")
+        return finish()
+    status_as_of = listed.iat
+    expired = listed.exp is not None and now >= listed.exp
+    if att.status_idx >= listed.status_list.size:
+        fail(_I_STATUS, INVALID, "status_index_out_of_range",
+             "status index is outside the status list")
     else:
-        status_as_of = listed.iat
-        expired = listed.exp is not None and now >= listed.exp
-        stale = listed.ttl is not None and now >= listed.iat + listed.ttl
-        if att.status_idx >= listed.status_list.size:
-            fail(_I_STATUS, INVALID, "status_index_out_of_range",
-                 "status index is outside the status list")
-        else:
-            value = listed.status(att.status_idx)
-            if value == STATUS_VALID:
-                if expired:
-                    codes[_I_STATUS] = "status_list_expired"
-                    reasons[_I_STATUS] = "the status list has expired"
-                else:
-                    passed(_I_STATUS, "ok", f"not revoked as of {iso(listed.iat)}")
-            elif value == STATUS_INVALID:
-                fail(_I_STATUS, REVOKED, "revoked", "revoked by the issuer")
-            elif value == STATUS_SUSPENDED:
-                fail(_I_STATUS, SUSPENDED, "suspended", "suspended by the issuer")
+        value = listed.status_list.get(att.status_idx)
+        if value == STATUS_VALID:
+            if expired:
+                codes[_I_STATUS] = "status_list_expired"
+                reasons[_I_STATUS] = "the status list has expired"
             else:
-                fail(_I_STATUS, INVALID, "status_unknown", f"unknown status value {value}")
-        if expired:
-            warnings.append(f"the status list expired at {iso(listed.exp or 0)}: "
-                            "revocation data is out of date")
-        elif stale:
-            warnings.append(f"the status list is older than its ttl "
-                            f"(issued {iso(listed.iat)}): fetch a fresh copy")
+                oks[_I_STATUS], codes[_I_STATUS] = True, "ok"
+                reasons[_I_STATUS] = ("not revoked as of ", listed.iat)
+        elif value == STATUS_INVALID:
+            fail(_I_STATUS, REVOKED, "revoked", "revoked by the issuer")
+        elif value == STATUS_SUSPENDED:
+            fail(_I_STATUS, SUSPENDED, "suspended", "suspended by the issuer")
+        else:
+            fail(_I_STATUS, INVALID, "status_unknown", f"unknown status value {value}")
+    if expired:
+        warnings.append(f"the status list expired at {iso(listed.exp or 0)}: "
+                        "revocation data is out of date")
+    elif listed.ttl is not None and now >= listed.iat + listed.ttl:
+        warnings.append(f"the status list is older than its ttl "
+                        f"(issued {iso(listed.iat)}): fetch a fresh copy")
     return finish()

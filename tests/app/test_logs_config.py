@@ -109,7 +109,7 @@ def test_production_check_lists_every_problem():
            "SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_SAMESITE": None,
            "COOKIE_HOST_PREFIX": False, "DATABASE_URL": "sqlite:///x.db"}
     problems = " | ".join(check_production(bad))
-    for word in ("DEBUG", "SECRET_KEY", "KEK", "SECURE", "HTTPONLY", "SAMESITE", "__Host-",
+    for word in ("DEBUG", "SECRET_KEY", "KEK", "BLIND_INDEX_KEY", "KEYSTORE_URL", "SECURE", "HTTPONLY", "SAMESITE", "__Host-",
                  "SQLite", "REDIS_URL"):
         assert word in problems, word
     import base64
@@ -117,6 +117,8 @@ def test_production_check_lists_every_problem():
 
     good = {"SECRET_KEY": secrets.token_urlsafe(48),
             "KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "KEYSTORE_URL": "postgresql://keys/keystore",
             "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax", "COOKIE_HOST_PREFIX": True,
             "DATABASE_URL": "postgresql://db/onboarding", "REDIS_URL": "redis://127.0.0.1"}
@@ -138,7 +140,9 @@ def test_check_config_command_fails_on_demo_and_passes_production(tmp_path, data
     demo = _run_cli(["check-config"], {"ONBOARDING_INSTANCE_PATH": str(inst),
                                        "ONBOARDING_DEMO": "1", "ONBOARDING_DEBUG": "1",
                                        "ONBOARDING_SECRET_KEY": "short",
-                                       "ONBOARDING_KEK": base64.b64encode(b"k" * 32).decode()},
+                                       "ONBOARDING_KEK": base64.b64encode(b"k" * 32).decode(),
+                                       "ONBOARDING_BLIND_INDEX_KEY":
+                                           base64.b64encode(b"b" * 32).decode()},
                     tmp_path)
     assert demo.returncode == 1
     assert "DEBUG is on" in demo.stderr and "SECRET_KEY" in demo.stderr
@@ -146,6 +150,8 @@ def test_check_config_command_fails_on_demo_and_passes_production(tmp_path, data
         "ONBOARDING_INSTANCE_PATH": str(inst),
         "ONBOARDING_SECRET_KEY": secrets.token_urlsafe(48),
         "ONBOARDING_KEK": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ONBOARDING_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "ONBOARDING_KEYSTORE_URL": f"sqlite:///{inst}/keystore.db",
         "ONBOARDING_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
         "ONBOARDING_REDIS_URL": "redis://127.0.0.1:6379/0"}, tmp_path)
     assert prod.returncode == 0, prod.stderr

@@ -12,8 +12,8 @@ import random
 from datetime import UTC, date, datetime
 from typing import Any
 
-from risk.screening import Applicant, ListEntry, WatchList, parse_dob
 from risk.model import HitKind
+from risk.screening import Applicant, ListEntry, WatchList, parse_dob
 
 #: (Latin spellings, Cyrillic, Arabic) for given names.
 GIVEN: list[tuple[tuple[str, ...], str, str]] = [
@@ -90,8 +90,8 @@ def labelled_screening_set(seed: int = 1, entities: int = 120, queries: int = 60
     listed = []
     for i, (g, s, year, nat) in enumerate(people):
         first, last = GIVEN[g][0][0], SURNAMES[s][0][0]
-        dob = f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
-        rng_dob, _ = parse_dob(dob)
+        listed_dob = f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        rng_dob, _ = parse_dob(listed_dob)
         assert rng_dob is not None
         listed.append(ListEntry(f"SYN-{i}", (f"{first} {last}",), dobs=(rng_dob,),
                                 nationalities=frozenset({nat})))

@@ -1,0 +1,1 @@
+"""Intake and attestation issuance for NGO caseworkers."""

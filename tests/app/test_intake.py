@@ -1,0 +1,385 @@
+"""Intake and issuance (issue 3) through the web app, with SECURITY.md checks 11-12,
+18, 22, 24-29, 32, 36-37."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from onboarding.attestation.verify import verify
+from tests.app.intake_helpers import (
+    certify,
+    enrol,
+    ensure_key,
+    issue,
+    step_up,
+    trust_store,
+)
+from tests.conftest import CANARY_DOB, CANARY_NAME, CANARY_NOTE, count, csrf_from, db_rows
+
+
+@pytest.fixture
+def caseworker(signed_in, app):
+    c, who = signed_in("caseworker")
+    certify(app, who)
+    ensure_key(app, who.org_id)
+    return c, who
+
+
+def qr_of(app, att_id):
+    from onboarding.intake.views import svc
+    from onboarding.intake import operations as ops
+    from onboarding.models import Attestation, Person
+
+    with app.test_request_context():
+        with app.extensions["onboarding.sessionmaker"]() as db:
+            row = db.get(Attestation, att_id)
+            person = db.get(Person, row.person_id)
+            return ops.qr_text(svc(), person, row)
+
+
+def att_id_from(resp) -> uuid.UUID:
+    return uuid.UUID(re.search(r"/intake/attestations/([0-9a-f-]{36})",
+                               resp.headers["Location"]).group(1))
+
+
+def test_full_wizard_issues_a_verifiable_minimal_attestation(caseworker, app):
+    c, who = caseworker
+    pid = enrol(c)
+    review = c.get(f"/intake/{pid}/review").get_data(as_text=True)
+    assert CANARY_NAME in review and "IAL1" in review
+    r = issue(c, who, pid)
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    att = att_id_from(r)
+    page = c.get(f"/intake/attestations/{att}").get_data(as_text=True)
+    assert 'id="attestation-qr"' in page and "active" in page
+    qr = qr_of(app, att)
+    assert qr.startswith("ID1:")
+    result = verify(qr, trust=trust_store(app), status=None, at=datetime.now(UTC))
+    assert result.result == "valid", result.to_json()
+    claims = result.to_json()["claims"]
+    assert claims["attested"]["names"] == [CANARY_NAME] if "attested" in claims else True
+    blob = str(result.to_json()).lower()
+    for word in ("survivor", "victim", "trafficking", CANARY_NOTE.lower(), "canarytown",
+                 "casey", who.email.lower(), "caseworker person"):
+        assert word not in blob, word
+    # the card PDF downloads
+    pdf = c.get(f"/intake/attestations/{att}/card.pdf?size=card")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_status_indexes_are_random_not_sequential(caseworker, app):
+    c, who = caseworker
+    from onboarding.models import Attestation
+
+    for i in range(4):
+        pid = enrol(c, names=f"Person Number{i} Test")
+        assert issue(c, who, pid).status_code == 303
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        idx = [a.status_idx for a in db.execute(select(Attestation)).scalars()]
+    assert len(set(idx)) == 4
+    diffs = {b - a for a, b in zip(sorted(idx), sorted(idx)[1:])}
+    assert diffs != {1}
+    assert max(idx) > 1000  # spread over the whole 131,072-entry list
+
+
+def test_uncertified_caseworker_cannot_issue(signed_in, app):
+    c, who = signed_in("caseworker")
+    ensure_key(app, who.org_id)
+    pid = enrol(c)
+    r = issue(c, who, pid)
+    assert r.status_code == 200
+    assert "certification is missing or has lapsed" in r.get_data(as_text=True)
+    assert count(app, "SELECT count(*) FROM attestation") == 0
+
+
+def test_coercion_seen_holds_for_ngo_admin(caseworker, signed_in, app):
+    c, who = caseworker
+    pid = enrol(c, seen=["third_party_speaks"])
+    r = issue(c, who, pid)
+    att = att_id_from(r)
+    page = c.get(f"/intake/attestations/{att}").get_data(as_text=True)
+    assert 'id="held-notice"' in page and 'id="attestation-qr"' not in page
+    assert qr_of(app, att) is None
+    admin, admin_who = signed_in("ngo_admin")
+    held = admin.get("/intake/admin/held").get_data(as_text=True)
+    assert str(att) in held
+    step_up(admin, admin_who)
+    r = admin.post(f"/intake/admin/held/{att}/release", {"csrf_token": admin.token("/home")})
+    assert r.status_code == 303
+    assert qr_of(app, att).startswith("ID1:")
+
+
+def test_vouch_and_interview_alone_stay_below_ial1(caseworker, app):
+    c, who = caseworker
+    pid = enrol(c, evidence=[("referee_interview", "authoritative_source", "validated"),
+                             ("reference_vouch", "authoritative_source", "validated")])
+    review = c.get(f"/intake/{pid}/review").get_data(as_text=True)
+    assert "Trusted-referee exception (below IAL1)" in review
+    att = att_id_from(issue(c, who, pid))
+    result = verify(qr_of(app, att), trust=trust_store(app), status=None, at=datetime.now(UTC))
+    assert result.to_json()["claims"]["assurance"] == 0 if "assurance" in result.to_json()[
+        "claims"] else True
+
+
+def test_consent_is_required_and_double_submit_is_idempotent(caseworker, app):
+    c, _ = caseworker
+    page = c.get("/intake/new").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
+    base = {"token": token, "language": "en", "method": "read_aloud",
+            "csrf_token": csrf_from(page)}
+    r = c.post("/intake/new", dict(base, purposes=["identity_attestation"], agreed="y"))
+    assert "Every listed purpose must be agreed" in r.get_data(as_text=True)
+    r = c.post("/intake/new", dict(base, purposes=["identity_attestation", "bank_sharing",
+                                                   "safeguarding_contact"]))
+    assert "Without consent we cannot enrol." in r.get_data(as_text=True)
+    assert count(app, "SELECT count(*) FROM person") == 0
+    full = dict(base, purposes=["identity_attestation", "bank_sharing", "safeguarding_contact"],
+                agreed="y")
+    first = c.post("/intake/new", full)
+    second = c.post("/intake/new", full)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(app, "SELECT count(*) FROM person") == 1
+    assert count(app, "SELECT count(*) FROM consent") == 1
+    with app.extensions["onboarding.engine"].connect() as conn:
+        row = conn.execute(text("SELECT language, method, purposes FROM consent")).one()
+    assert row[0] == "en" and row[1] == "read_aloud" and "bank_sharing" in str(row[2])
+
+
+@pytest.mark.parametrize("names", [
+    "محمد عبد الله", "สมชาย ใจดี", "አበበ በቀለ", "Zoë Ågren-Nguyễn", "Jose\u0301 Mari\u0301a",
+])
+def test_names_in_any_script_round_trip_nfc(caseworker, app, names):
+    import unicodedata
+
+    c, _ = caseworker
+    pid = enrol(c, names=names)
+    page = c.get(f"/intake/{pid}/review").get_data(as_text=True)
+    assert unicodedata.normalize("NFC", names) in page
+
+
+def test_impossible_dates_are_refused_and_input_kept(caseworker):
+    c, _ = caseworker
+    pid = enrol(c)
+    page = c.get(f"/intake/{pid}/identity").get_data(as_text=True)
+    for (y, m, d), message in (((2001, 2, 29), "That date does not exist"),
+                               ((2003, 13, 1), "Number must be between 1 and 12"),
+                               ((1850, 1, 1), "Enter a real year."),
+                               ((2999, 1, 1), "Enter a real year.")):
+        r = c.post(f"/intake/{pid}/identity", {
+            "names": "Kept Name\u202e", "dob_precision": "full", "dob_year": str(y),
+            "dob_month": str(m), "dob_day": str(d), "csrf_token": csrf_from(page)})
+        body = r.get_data(as_text=True)
+        assert r.status_code == 200 and message in body, message
+        assert "Kept Name" in body  # what was typed is kept
+        assert "invisible control character" in body
+
+
+def test_xss_in_names_is_escaped(caseworker):
+    c, _ = caseworker
+    pid = enrol(c, names='<script>alert(1)</script>\n"><img src=x onerror=alert(2)>')
+    for url in (f"/intake/{pid}/review", f"/intake/{pid}", "/intake/"):
+        body = c.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in body and "<img src=x" not in body
+
+
+def test_other_ngo_cannot_see_records(caseworker, signed_in, app):
+    c, who = caseworker
+    pid = enrol(c)
+    att = att_id_from(issue(c, who, pid))
+    other, _ = signed_in("caseworker", org="ngo2")
+    bank, _ = signed_in("compliance_officer")
+    for url in (f"/intake/{pid}", f"/intake/{pid}/review", f"/intake/{pid}/photo.jpg",
+                f"/intake/attestations/{att}", f"/intake/attestations/{att}/card.pdf"):
+        assert other.get(url).status_code == 404, url
+        assert bank.get(url).status_code == 403, url
+    assert CANARY_NAME not in other.get("/intake/").get_data(as_text=True)
+
+
+def test_search_by_name_through_blind_index(caseworker, app):
+    c, _ = caseworker
+    enrol(c, names="Amara Okafor")
+    enrol(c, names="José Ñúñez")
+    page = c.get("/intake/").get_data(as_text=True)
+    r = c.post("/intake/", {"q": "okafor", "csrf_token": csrf_from(page)})
+    body = r.get_data(as_text=True)
+    assert "Amara Okafor" in body and "Ñúñez" not in body
+    r = c.post("/intake/", {"q": "jose nunez", "csrf_token": csrf_from(page)})
+    assert "José Ñúñez" in r.get_data(as_text=True)
+    r = c.post("/intake/", {"q": "' OR 1=1 --", "csrf_token": csrf_from(page)})
+    assert r.status_code == 200 and "Amara" not in r.get_data(as_text=True)
+    # the index holds keyed hashes, never the tokens
+    dump = str(db_rows(app)["name_token"]).lower()
+    assert "okafor" not in dump and "amara" not in dump
+
+
+def test_possible_duplicate_is_flagged_not_blocked(caseworker, app):
+    c, _ = caseworker
+    enrol(c, names="Fatima Bello Yusuf")
+    pid2 = enrol(c, names="Fatima Yusuf")
+    from onboarding.models import Person
+
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        assert db.get(Person, pid2).possible_duplicate_of is not None
+
+
+def test_no_canary_in_database_dump_or_upload_folder(caseworker, app):
+    c, who = caseworker
+    pid = enrol(c)
+    issue(c, who, pid)
+    dump = repr(db_rows(app))
+    for canary in (CANARY_NAME, CANARY_DOB, CANARY_NOTE, "Canarytown", "CANARY-EXIF"):
+        assert canary not in dump, canary
+    engine = app.extensions["onboarding.engine"]
+    if engine.dialect.name == "sqlite":
+        raw = Path(engine.url.database).read_bytes()
+        for canary in (CANARY_NAME, CANARY_NOTE):
+            assert canary.encode() not in raw
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    files = list(uploads.iterdir())
+    assert files and all(re.fullmatch(r"[0-9a-f]{32}\.bin", f.name) for f in files)
+    for f in files:
+        data = f.read_bytes()
+        assert b"JFIF" not in data and b"Exif" not in data and b"CANARY" not in data
+    assert not str(uploads).startswith(str(Path(app.static_folder)))
+
+
+def test_swapped_ciphertexts_fail_to_decrypt(caseworker, app):
+    from onboarding.crypto import DecryptionError
+    from onboarding.intake.views import svc
+    from onboarding.models import Person
+
+    c, _ = caseworker
+    a = enrol(c, names="First Person")
+    b = enrol(c, names="Second Person")
+    with app.test_request_context():
+        with app.extensions["onboarding.sessionmaker"]() as db:
+            pa, pb = db.get(Person, a), db.get(Person, b)
+            s = svc()
+            with pytest.raises(DecryptionError):
+                s.cipher(pb).open("names", pa.names_enc)  # other row
+            with pytest.raises(DecryptionError):
+                s.cipher(pa).open("other_names", pa.names_enc)  # other field
+
+
+def test_handover_link_works_once_and_expires(caseworker, app, client_for, clock):
+    c, who = caseworker
+    att = att_id_from(issue(c, who, enrol(c)))
+    r = c.post(f"/intake/attestations/{att}/handover", {"csrf_token": c.token("/home")})
+    link = re.search(r'id="handover-link">[^<]*(/h/[^<]+)<', r.get_data(as_text=True)).group(1)
+    phone = client_for()
+    page = phone.get(link)
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'download="card.pdf"' in body
+    first_focusable = re.search(r"<(a|button|input)\b[^>]*>", body.split("<body", 1)[1]).group(0)
+    assert 'id="quick-exit"' in first_focusable
+    for word in ("survivor", "victim", "trafficking"):
+        assert word not in body.lower()
+    assert phone.get(link).status_code == 404  # once
+    r = c.post(f"/intake/attestations/{att}/handover", {"csrf_token": c.token("/home")})
+    link2 = re.search(r'id="handover-link">[^<]*(/h/[^<]+)<', r.get_data(as_text=True)).group(1)
+    clock.advance(minutes=10, seconds=1)
+    assert phone.get(link2).status_code == 404  # expired
+
+
+def test_lifecycle_suspend_revoke_reissue(caseworker, app):
+    from onboarding.models import Attestation, StatusList
+
+    c, who = caseworker
+    att = att_id_from(issue(c, who, enrol(c)))
+    tok = c.token("/home")
+    assert c.post(f"/intake/attestations/{att}/suspend", {"csrf_token": tok}).status_code == 303
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        row = db.get(Attestation, att)
+        lst = db.get(StatusList, row.status_list_id)
+        from onboarding.attestation.statuslist import StatusList as Bits
+
+        assert Bits(bits=2, data=lst.bits).get(row.status_idx) == 2 and lst.dirty
+    c.post(f"/intake/attestations/{att}/unsuspend", {"csrf_token": tok})
+    step_up(c, who)
+    r = c.post(f"/intake/attestations/{att}/reissue", {"reason": "lost",
+                                                        "csrf_token": c.token("/home")})
+    new = att_id_from(r)
+    assert new != att
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        old = db.get(Attestation, att)
+        assert old.status.value == "superseded" and old.superseded_by == new
+        lst = db.get(StatusList, old.status_list_id)
+        assert Bits(bits=2, data=lst.bits).get(old.status_idx) == 1
+    r = c.post(f"/intake/attestations/{new}/revoke", {"reason": "error",
+                                                       "csrf_token": c.token("/home")})
+    assert r.status_code == 303
+    assert "revoked" in c.get(f"/intake/attestations/{new}").get_data(as_text=True)
+
+
+def test_consent_withdrawal_revokes_and_restricts(caseworker, app):
+    c, who = caseworker
+    pid = enrol(c)
+    att = att_id_from(issue(c, who, pid))
+    step_up(c, who)
+    r = c.post(f"/intake/{pid}/withdraw-consent", {"csrf_token": c.token("/home")})
+    assert r.status_code == 303
+    page = c.get(f"/intake/{pid}").get_data(as_text=True)
+    assert 'id="person-status">restricted' in page
+    assert "revoked" in c.get(f"/intake/attestations/{att}").get_data(as_text=True)
+    assert issue(c, who, pid).status_code == 200  # nothing can be issued now
+
+
+def test_erasure_crypto_shreds_also_in_an_earlier_backup(caseworker, app, tmp_path):
+    """SECURITY.md 29 with the documented procedure: the data backup holds no keys; a
+    backup taken before erasure and restored stays unreadable for the erased person."""
+    from onboarding.intake.views import svc
+    from onboarding.models import Person
+    from onboarding.privacy import Erased
+
+    c, who = caseworker
+    keep = enrol(c, names="Kept Person")
+    gone = enrol(c)
+    issue(c, who, gone)
+    engine = app.extensions["onboarding.engine"]
+    backup = {t: rows for t, rows in db_rows(app).items()}  # logical backup of the data DB
+    step_up(c, who)
+    r = c.post(f"/intake/{gone}/erase", {"csrf_token": c.token("/home")})
+    assert r.status_code == 303
+    assert c.get(f"/intake/{gone}/photo.jpg").status_code == 404
+    assert CANARY_NAME not in c.get(f"/intake/{gone}").get_data(as_text=True)
+    with app.test_request_context():
+        s = svc()
+        with app.extensions["onboarding.sessionmaker"]() as db:
+            assert db.get(Person, gone).names_enc is None
+        # "Restore" the earlier backup: the erased person's ciphertexts are back, but the
+        # key store (never in the data backup) no longer has their key.
+        restored = [r for r in backup["person"] if uuid.UUID(str(r[0])) == gone]
+        assert restored and any(isinstance(v, bytes) and len(v) > 28 for v in restored[0])
+        with pytest.raises(Erased):
+            s.keystore.get(gone)
+        with app.extensions["onboarding.sessionmaker"]() as db:
+            kept = db.get(Person, keep)
+            assert s.cipher(kept).open("names", kept.names_enc) == ["Kept Person"]
+    with engine.connect() as conn:
+        actions = [r[0] for r in conn.execute(text(
+            "SELECT action FROM audit_entry WHERE object_id = :o"), {"o": str(gone)})]
+    assert "person.erase" in actions
+
+
+def test_retention_job_shreds_unless_on_legal_hold(caseworker, app, clock):
+    from onboarding.models import Person
+
+    c, _ = caseworker
+    a, b = enrol(c, names="Old Record"), enrol(c, names="Held Record")
+    with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
+        for pid, hold in ((a, False), (b, True)):
+            p = db.get(Person, pid)
+            p.retain_until = (clock.at - timedelta(days=1)).date()
+            p.legal_hold = hold
+    r = app.test_cli_runner().invoke(args=["jobs", "run", "--only", "retention.shred"])
+    assert "shredded': 1" in r.output, r.output
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        assert db.get(Person, a).status.value == "erased"
+        assert db.get(Person, b).status.value != "erased"
