@@ -64,10 +64,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-# fontTools logs the glyph names of every subset at INFO: that is the set of letters in a
-# person's name. Keep it at WARNING whatever the root level (SECURITY.md H: no PII in logs).
+# fontTools logs the glyph names of every font subset at INFO: that is the set of letters in a
+# person's name. Pin that logger to WARNING, whatever the root level becomes later (SECURITY.md
+# H: no PII in logs), unless an operator has set its level explicitly.
 _fonttools_log = logging.getLogger("fontTools.subset")
-if _fonttools_log.getEffectiveLevel() < logging.WARNING:
+if _fonttools_log.level == logging.NOTSET:
     _fonttools_log.setLevel(logging.WARNING)
 
 CardSize = Literal["card", "a6"]
@@ -149,7 +150,8 @@ def qr_modules(qr_text: str) -> tuple[int, list[list[bool]]]:
     qr.add_data(qr_text)
     try:
         version = qr.best_fit()
-    except qrcode.exceptions.DataOverflowError:
+    except (qrcode.exceptions.DataOverflowError, ValueError):
+        # qrcode 8 raises ValueError("Invalid version (was 41 ...)") for some overflows.
         raise CardError(
             f"The attestation is too large for a printable QR (above version {MAX_QR_VERSION})."
         ) from None
@@ -774,25 +776,32 @@ def render_card_pdf(
     pdf.c_margin = 0
     pdf.set_lang(lang)
     pdf.set_text_color(0, 0, 0)
-    text = _Text(pdf, _find_fonts())
-    content = _Content(
-        names=clean_names,
-        issuer=issuer,
-        expires=expires.isoformat(),
-        labels=LABELS[lang],
-        photo=photo_jpeg,
-    )
-
-    pdf.add_page()
-    if size == "a6":
-        _a6_page(pdf, text, content)
-    else:
-        _card_front(pdf, text, content, two_sided=place.pages == 2)
-    if place.page == 1:
+    try:
+        text = _Text(pdf, _find_fonts())
+        content = _Content(
+            names=clean_names,
+            issuer=issuer,
+            expires=expires.isoformat(),
+            labels=LABELS[lang],
+            photo=photo_jpeg,
+        )
         pdf.add_page()
-    _draw_qr(pdf, rows, place)
-
+        if size == "a6":
+            _a6_page(pdf, text, content)
+        else:
+            _card_front(pdf, text, content, two_sided=place.pages == 2)
+        if place.page == 1:
+            pdf.add_page()
+        _draw_qr(pdf, rows, place)
+        output = bytes(pdf.output())
+    finally:
+        # fpdf2 opens fonts lazily and never closes them: without this, every card leaks two
+        # file descriptors until the garbage collector gets to the FPDF object.
+        for font in pdf.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
     if text.replaced:
         # Counts only: characters of a name must not reach the logs.
         log.info("cards: %d characters not covered by the card font were replaced", text.replaced)
-    return bytes(pdf.output())
+    return output

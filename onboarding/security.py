@@ -213,7 +213,9 @@ def require_step_up(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not step_up_fresh():
-            back = request.full_path if request.method == "GET" else request.referrer
+            # No Referer reaches us (Referrer-Policy: no-referrer), so forms that need a
+            # step-up carry the page to return to in a hidden "back" field.
+            back = request.full_path if request.method == "GET" else request.form.get("back")
             return redirect(url_for("auth.reauth", next=_safe_next(_path_only(back))), 303)
         return view(*args, **kwargs)
 

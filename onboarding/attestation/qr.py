@@ -57,7 +57,7 @@ def _qrcode(text: str, level: str, version: int | None = None) -> Any:
     code.add_data(QRData(text.encode("ascii"), mode=MODE_ALPHA_NUM), optimize=0)
     try:
         code.best_fit(start=version)
-    except DataOverflowError:
+    except (DataOverflowError, ValueError):  # qrcode raises either past version 40
         raise QrTooLargeError("text does not fit any QR version", version=None,
                               limit=MAX_VERSION) from None
     return code

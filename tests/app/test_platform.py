@@ -48,7 +48,8 @@ def test_jobs_run_only_when_due(app, clock, signed_in):
     later = runner.invoke(args=["jobs", "run"])
     assert "sessions.purge: ok {'deleted': " in later.output
     assert count(app, "SELECT count(*) FROM staff_session") == 0
-    assert count(app, "SELECT count(*) FROM audit_entry WHERE action = 'job.run'") == 2
+    assert count(app, "SELECT count(*) FROM audit_entry WHERE action = 'job.run' "
+                      "AND object_id = 'sessions.purge'") == 2
     listing = runner.invoke(args=["jobs", "list"])
     assert "sessions.purge" in listing.output and "(ok)" in listing.output
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import cbor2
 import pytest
 from hypothesis import given, settings
@@ -235,15 +237,11 @@ def test_strict_reader_round_trips_cbor2_output(value: object) -> None:
 
 @given(st.binary(max_size=64))
 def test_strict_reader_never_crashes(data: bytes) -> None:
-    try:
+    with contextlib.suppress(CborError):
         decode_strict(data, allow_tag=True)
-    except CborError:
-        pass
 
 
 @given(st.binary(max_size=200))
 def test_decode_sign1_never_crashes(data: bytes) -> None:
-    try:
+    with contextlib.suppress(CoseError):
         decode_sign1(data)
-    except CoseError:
-        pass

@@ -34,7 +34,8 @@ def _b64(text: str) -> bytes:
 def _key(jwk: dict[str, Any]) -> Any:
     if jwk["kty"] == "OKP":
         x = bytes.fromhex(jwk["x_hex"])
-        return (Ed25519PublicKey if jwk["crv"] == "Ed25519" else Ed448PublicKey).from_public_bytes(x)
+        okp = Ed25519PublicKey if jwk["crv"] == "Ed25519" else Ed448PublicKey
+        return okp.from_public_bytes(x)
     curve = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1()}[jwk["crv"]]
     x = bytes.fromhex(jwk["x_hex"]) if "x_hex" in jwk else _b64(jwk["x"])
     y = bytes.fromhex(jwk["y_hex"]) if "y_hex" in jwk else _b64(jwk["y"])
