@@ -135,6 +135,13 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake_bp)
     app.register_blueprint(handover_bp)
     app.register_blueprint(lists_bp)
+    from onboarding.api.views import bp as api_bp
+    from onboarding.bank.views import bp as bank_bp
+    from onboarding.registry import bp as registry_bp
+
+    app.register_blueprint(bank_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(registry_bp)
 
     from onboarding.cli import register_app_commands
 

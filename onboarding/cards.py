@@ -13,8 +13,8 @@ Design decisions, and why:
   34 mm column for photo and text -- true for every real attestation (version 14 without photo,
   24-25 with one). Otherwise (only short test strings: versions <= 5, whose 4-module quiet zone
   is proportionally large) a **two-page card**: page 1 is the front (photo, names, issuer,
-  expiry), page 2 the back, where the QR fills the card. Versions 1-3 cannot reach 40 mm even
-  there (54 mm height minus quiet zone); they get the largest that fits, with modules > 1.2 mm.
+  expiry), page 2 the back, where the QR fills the card. Version 1 (a few characters, never an
+  attestation) cannot reach 40 mm even there: it gets 39 mm, with 1.9 mm modules.
 * **A6 (105 x 148 mm)**: one portrait page, header and photo on top, a large QR below.
 * **Neutral wording.** Nothing printed says survivor, victim or trafficking: a card found in a
   pocket must not out its holder. The issuer display name is checked for those words too.
@@ -58,6 +58,7 @@ __all__ = [
     "MIN_QR_WIDTH_MM",
     "CardError",
     "QrPlacement",
+    "is_neutral",
     "qr_modules",
     "qr_placement",
     "render_card_pdf",
@@ -120,9 +121,20 @@ LABELS: dict[str, dict[str, str]] = {
 # Words that must never be printed by us (labels, issuer name). Person names are not checked:
 # they are what the person uses, and the QR carries them anyway.
 _FORBIDDEN = re.compile(
-    r"surviv|victim|v[íi]ctima|traffick|\btrata\b|tr[áa]fico|\btraite\b|sobreviv|supervivi",
+    r"surviv|sobreviv|supervivi|victim|v[íi]ctima|v[íi]tima"
+    r"|traffick|\btrata\b|tr[áa]fico|\btraite\b",
     re.IGNORECASE,
 )
+
+
+def is_neutral(text: str) -> bool:
+    """True if ``text`` says nothing about survivors, victims or trafficking (en/es/fr/pt).
+
+    ``render_card_pdf`` refuses a non-neutral issuer display name; forms that let an NGO admin
+    set that name can call this to refuse it at entry instead.
+    """
+    return _FORBIDDEN.search(unicodedata.normalize("NFC", text)) is None
+
 
 _FONT_DIR = Path(__file__).parent / "data" / "fonts"
 _SYSTEM_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -758,7 +770,7 @@ def render_card_pdf(
     issuer = " ".join(issuer_display_name.split())
     if not issuer:
         raise CardError("The issuer display name is empty.")
-    if _FORBIDDEN.search(issuer):
+    if not is_neutral(issuer):
         # The display name comes from the trust list, which should be neutral; refuse to print a
         # card that would disclose why its holder has one.
         raise CardError("The issuer display name must be neutral to be printed on a card.")

@@ -247,6 +247,7 @@ def job_config() -> dict[str, Any]:
     config["_keyring"] = current_app.extensions["onboarding.keyring"]
     config["_keystore"] = current_app.extensions["onboarding.keystore"]
     config["_blind_index"] = current_app.extensions["onboarding.blind_index"]
+    config["_instance_path"] = current_app.instance_path
     return config
 
 
@@ -373,6 +374,65 @@ def keys_rewrap() -> None:
     click.echo(f"re-wrapped {n_dek} data keys, {n_totp} TOTP seeds, {n_keys} signing keys")
 
 
+# ----------------------------------------------------------------------- trust
+@click.group("trust")
+def trust_group() -> None:
+    """The signed trust list: governance key, publishing, and offline copies."""
+
+
+@trust_group.command("keygen")
+@with_appcontext
+def trust_keygen() -> None:
+    """Create the governance key (wrapped under the KEK) and write the public anchor."""
+    from onboarding import trust
+
+    instance = Path(current_app.instance_path)
+    trust.generate_governance_key(trust.governance_key_path(instance),
+                                  current_app.extensions["onboarding.keyring"])
+    click.echo(f"governance key ready; banks pin {trust.anchor_path(instance)}")
+
+
+@trust_group.command("anchor")
+@with_appcontext
+def trust_anchor() -> None:
+    """Print the governance public key (PEM) that banks pin."""
+    from onboarding import trust
+
+    click.echo(trust.anchor_path(Path(current_app.instance_path)).read_text().strip())
+
+
+@trust_group.command("publish")
+@click.option("--force", is_flag=True, help="Publish even if nothing changed.")
+@with_appcontext
+def trust_publish(force: bool) -> None:
+    """Sign and publish the trust list (normally the job does this)."""
+    from onboarding import trust
+    from onboarding.audit import Actor
+
+    key = trust.load_governance_key(trust.governance_key_path(Path(current_app.instance_path)),
+                                    current_app.extensions["onboarding.keyring"])
+    with _factory()() as db, db.begin():
+        row = trust.publish(db, Actor(), key, force=force)
+    click.echo(f"published version {row.version}" if row else "unchanged; not republished")
+
+
+@trust_group.command("fetch")
+@click.argument("base_url")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="trust-cache",
+              show_default=True, help="Folder for trust-list.cose, jwks.json and status/.")
+def trust_fetch(base_url: str, out_dir: str) -> None:
+    """Download the trust list and every status list it implies, for offline use.
+
+    Needs no app, keys or database: a bank runs it wherever it verifies. Verify later
+    with `onboarding verify --trust-list OUT/trust-list.cose --anchor ANCHOR.pem
+    --status OUT/status`.
+    """
+    from onboarding.trustfetch import fetch
+
+    report = fetch(base_url, Path(out_dir))
+    click.echo(report)
+
+
 # ------------------------------------------------------------------------ demo
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -386,13 +446,19 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     instance = Path(os.environ.get("ONBOARDING_INSTANCE_PATH") or Flask("onboarding").instance_path)
     generate_demo_secrets(instance)
     os.environ["ONBOARDING_DEMO"] = "1"
+    os.environ.setdefault("ONBOARDING_PUBLIC_BASE_URL", f"http://{host}:{port}")
     app = create_app()
     with app.app_context():
         from onboarding import migrate
 
         migrate.upgrade(_engine())
         generate_audit_key(_audit_key_path())
+        from onboarding import jobs, trust
+
+        trust.generate_governance_key(trust.governance_key_path(Path(current_app.instance_path)),
+                                      current_app.extensions["onboarding.keyring"])
         created = demo_mod.seed(_factory(), current_app.extensions["onboarding.keyring"])
+        jobs.run_due(_factory(), job_config(), force=True, report=lambda _m: None)
     demo_mod.print_banner(created, f"http://{host}:{port}", click.echo)
     if no_serve:
         return
@@ -402,7 +468,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 # ---------------------------------------------------------------------- wiring
-APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, keys_group)
+APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, keys_group,
+                trust_group)
 
 
 def register_app_commands(app: Flask) -> None:

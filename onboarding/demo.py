@@ -78,6 +78,9 @@ def seed(factory: sessionmaker[Session], keyring: Keyring | None = None) -> list
                 from onboarding.issuer import generate_key
 
                 generate_key(db, Actor(), keyring, org)
+                # accredited by the authority for a year (the platform admin can change it)
+                today = now().date()
+                org.accredited_until = today.replace(year=today.year + 1)
         return created
 
 

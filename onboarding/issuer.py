@@ -94,7 +94,7 @@ def revoke_key(db: Session, actor: Actor, row: IssuerKey) -> None:
 
 
 # ------------------------------------------------------------------ status lists
-def current_list(db: Session, org_id: uuid.UUID, size: int) -> StatusList:
+def current_list(db: Session, org_id: uuid.UUID, size: int, base_url: str) -> StatusList:
     """The list new attestations get an index in (a new one when the current is 90 % full)."""
     row = db.execute(select(StatusList).where(StatusList.org_id == org_id)
                      .order_by(StatusList.created_at.desc()).limit(1)).scalar_one_or_none()
@@ -102,14 +102,16 @@ def current_list(db: Session, org_id: uuid.UUID, size: int) -> StatusList:
         row = StatusList(id=uuid.uuid4(), org_id=org_id, size=size,
                          bits=bytes(size // 4), allocated=bytes(size // 8), used=0, dirty=True,
                          created_at=now())
+        row.uri = status_uri(base_url, row)
         db.add(row)
         db.flush()
     return row
 
 
-def allocate(db: Session, org_id: uuid.UUID, size: int) -> tuple[StatusList, int]:
+def allocate(db: Session, org_id: uuid.UUID, size: int,
+             base_url: str) -> tuple[StatusList, int]:
     """A random unused index (herd privacy: indexes say nothing about issue order)."""
-    row = current_list(db, org_id, size)
+    row = current_list(db, org_id, size, base_url)
     allocated = bytearray(row.allocated)
     # Rejection sampling on the allocation bitmap: the list is at most 90 % full, so the
     # expected number of draws stays below ten, and `secrets` makes indexes unguessable.
@@ -137,7 +139,7 @@ def status_uri(base_url: str, row: StatusList) -> str:
 
 
 def publish(db: Session, actor: Actor, keyring: Keyring, row: StatusList, org: Organisation,
-            base_url: str, ttl: int, validity: int) -> bytes:
+            ttl: int, validity: int) -> bytes:
     """Sign the list with the issuer's active key and keep the token for the public URL."""
     keys = active_keys(db, org.id)
     if not keys:
@@ -145,7 +147,7 @@ def publish(db: Session, actor: Actor, keyring: Keyring, row: StatusList, org: O
     key = keys[0]
     t = now()
     token = asl.sign_status_list(
-        asl.StatusList(bits=2, data=row.bits), uri=status_uri(base_url, row),
+        asl.StatusList(bits=2, data=row.bits), uri=row.uri,
         issuer_id=ensure_issuer_id(org), signing_key=signing_key(keyring, key), kid=key.kid,
         alg=key.alg, iat=int(t.timestamp()), exp=int((t + timedelta(seconds=validity)).timestamp()),
         ttl=ttl)

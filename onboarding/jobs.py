@@ -112,7 +112,6 @@ def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str,
     from onboarding.models import Organisation, StatusList
 
     keyring: Keyring = config["_keyring"]
-    base = str(config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000")
     validity = int(config["STATUS_LIST_VALIDITY_SECONDS"])
     published = 0
     for row in session.execute(select(StatusList)).scalars():
@@ -122,10 +121,25 @@ def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str,
             continue
         org = session.get(Organisation, row.org_id)
         assert org is not None
-        issuer.publish(session, Actor(), keyring, row, org, base,
+        issuer.publish(session, Actor(), keyring, row, org,
                        int(config["STATUS_LIST_TTL_SECONDS"]), validity)
         published += 1
     return {"published": published}
+
+
+@job("trust_list.publish", timedelta(hours=1),
+     "Sign and publish the trust list when it changed or is half-way to expiry")
+def _publish_trust_list(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from pathlib import Path
+
+    from onboarding import trust
+
+    path = trust.governance_key_path(Path(config["_instance_path"]))
+    if not path.exists():
+        return {"published": 0, "no_governance_key": True}
+    key = trust.load_governance_key(path, config["_keyring"])
+    row = trust.publish(session, Actor(), key)
+    return {"published": 1 if row else 0}
 
 
 @job("retention.shred", timedelta(hours=24),

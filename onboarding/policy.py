@@ -78,6 +78,23 @@ POLICY: dict[str, Spec] = {
     "handover.collect": PUBLIC,
     # public lists (no personal data)
     "lists.status_list": PUBLIC,
+    "lists.trust_list": PUBLIC,
+    "lists.trust_list_json": PUBLIC,
+    "lists.jwks": PUBLIC,
+    "lists.status_index": PUBLIC,
+    # bank side
+    "bank.verify_page": frozenset({Role.VERIFIER}),
+    "bank.open_case": {"POST": frozenset({Role.VERIFIER})},
+    "bank.case": frozenset({Role.VERIFIER, Role.COMPLIANCE_OFFICER}),
+    "bank.api_keys": frozenset({Role.BANK_ADMIN}),
+    "bank.revoke_api_key": {"POST": frozenset({Role.BANK_ADMIN})},
+    # token-authenticated API (the key is checked in the view) and its description
+    "api.create_verification": {"POST": PUBLIC},
+    "api.openapi": PUBLIC,
+    # issuer registry (authority)
+    "registry.issuers": PLATFORM,
+    "registry.accredit": {"POST": PLATFORM},
+    "registry.publish": {"POST": PLATFORM},
 }
 
 

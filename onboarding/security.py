@@ -95,7 +95,7 @@ def _is_api() -> bool:
 
 #: Endpoints serving public, signed, non-personal documents (status and trust lists).
 PUBLIC_DOCUMENTS = frozenset({"lists.status_list", "lists.trust_list", "lists.trust_list_json",
-                              "lists.jwks"})
+                              "lists.jwks", "lists.status_index"})
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

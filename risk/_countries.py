@@ -706,4 +706,7 @@ NAME_TO_ALPHA3: dict[str, str] = {
     "åland islands": "ALA",
 }
 
-ALPHA3: frozenset[str] = frozenset(ALPHA2_TO_ALPHA3.values()) | {"XXA", "XXB", "XXC", "XKX"}
+#: Plus the ICAO Doc 9303 codes docs/formats.md accepts: XXA stateless, XXB refugee (1951
+#: Convention), XXC other refugee, XXX unspecified, and XKX (Kosovo, user-assigned).
+ALPHA3: frozenset[str] = frozenset(ALPHA2_TO_ALPHA3.values()) | {"XXA", "XXB", "XXC", "XXX",
+                                                                 "XKX"}

@@ -406,7 +406,7 @@ DOB_MATCH_BONUS: Final = 4.0
 DOB_MISMATCH_PENALTY: Final = 15.0
 NAT_MATCH_BONUS: Final = 3.0
 NAT_MISMATCH_PENALTY: Final = 8.0
-_UNKNOWN_NATIONALITIES: Final = frozenset({"XXA", "XXB", "XXC"})
+_UNKNOWN_NATIONALITIES: Final = frozenset({"XXA", "XXB", "XXC", "XXX"})
 
 
 class Screener:

@@ -19,8 +19,11 @@ from risk.model import CoercionIndicator
 _BASE = date(2025, 7, 1)
 _RESULTS_BAD = ("invalid", "revoked", "suspended", "expired", "untrusted_issuer", "unreadable",
                 "not_yet_valid")
-_FAIR_PLUS = (1, 2, 3, 4, 6, 7, 8)
-_WEAK = (5, 9, 10)
+# Codes of onboarding/attestation/claims.py EvidenceCategory, split by the default policy's
+# strength: FAIR (expired passport or national ID, protection document, status letter,
+# consular document) and WEAK (interview, vouch, records).
+_FAIR_PLUS = (2, 3, 4, 10, 11)
+_WEAK = (1, 5, 6, 7, 8, 9, 12, 13, 14)
 _FEATURES = ("domestic_account", "domestic_debit_card", "wages_and_benefits_in",
              "bill_payments", "transfers_to_any_domestic_payee", "direct_debits",
              "inbound_cross_border", "outbound_cross_border", "credit_and_overdraft")

@@ -392,13 +392,13 @@ def _sign_into(db: Session, actor: Actor, svc: Services, row: Attestation, attes
                           "to run `onboarding keys generate`.")
     key = keys[0]
     size = int(svc.config.get("STATUS_LIST_SIZE", 131072))
-    lst, idx = issuer.allocate(db, org.id, size)
+    lst, idx = issuer.allocate(db, org.id, size, base_url)
     t = now()
     days = int(svc.config.get("ATTESTATION_VALIDITY_DAYS", 365))
     issued = issue_attestation(
         attested, issuer_id=issuer.ensure_issuer_id(org),
         signing_key=issuer.signing_key(svc.keyring, key), kid=key.kid, alg=key.alg,
-        status_idx=idx, status_uri=issuer.status_uri(base_url, lst), iat=t,
+        status_idx=idx, status_uri=lst.uri, iat=t,
         exp=t + timedelta(days=days), cti=row.cti,
         prefix=str(svc.config.get("ATTESTATION_PREFIX", "ID1:")))
     from onboarding.attestation.qr import qr_version

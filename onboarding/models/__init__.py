@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models. Every key is a random UUIDv4 (SECURITY.md 10)."""
 
+from onboarding.models.bank import ApiKey, BankCase, TrustListVersion, Verification
 from onboarding.models.core import (
     AuditEntry,
     AuditHead,
@@ -30,6 +31,10 @@ from onboarding.models.intake import (
 )
 
 __all__ = [
+    "ApiKey",
+    "BankCase",
+    "TrustListVersion",
+    "Verification",
     "Attestation",
     "AttestationStatus",
     "CaseworkerCertification",

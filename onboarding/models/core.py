@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -81,6 +82,10 @@ class Organisation(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8), default="GB")
     #: Short public issuer id (the ``iss`` claim and the trust-list entry) for NGOs.
     issuer_id: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    #: Accreditation by the authority (NGOs): until when, and the issuer's state in the
+    #: trust list (active / suspended / revoked).
+    accredited_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    issuer_state: Mapped[str] = mapped_column(String(16), default="active")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(_tz(), default=now)
 

@@ -256,6 +256,8 @@ class StatusList(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     size: Mapped[int] = mapped_column(Integer)
+    #: Public URL, fixed when the list is created (it is inside every attestation).
+    uri: Mapped[str] = mapped_column(String(300), default="")
     bits: Mapped[bytes] = mapped_column(LargeBinary)  # packed 2-bit statuses
     allocated: Mapped[bytes] = mapped_column(LargeBinary)  # 1 bit per index in use
     used: Mapped[int] = mapped_column(Integer, default=0)

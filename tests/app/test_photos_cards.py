@@ -29,6 +29,7 @@ from onboarding.cards import (
     MAX_QR_VERSION,
     MIN_QR_WIDTH_MM,
     CardError,
+    is_neutral,
     qr_modules,
     qr_placement,
     render_card_pdf,
@@ -517,6 +518,7 @@ def test_card_says_nothing_about_why(language: str) -> None:
 
 @pytest.mark.parametrize("issuer", ["Anti-Trafficking Network", "Casa para Víctimas de Trata"])
 def test_non_neutral_issuer_name_is_refused(issuer: str) -> None:
+    assert not is_neutral(issuer) and is_neutral("Fundación Esperanza del Norte")
     with pytest.raises(CardError):
         render_card_pdf(
             qr_text=SHORT_QR,

@@ -57,7 +57,7 @@ def test_vouches_are_not_evidence() -> None:
     # IAL1 claimed but only weak evidence, many references: still T1 (NIST: a vouch is not
     # evidence), and the explanation says why.
     d = run(**{"attestation.claims.identity_assurance": 1,
-               "attestation.claims.evidence_categories": [5, 10],
+               "attestation.claims.evidence_categories": [7, 1],
                "attestation.claims.applicant_references": 3})
     assert d.tier == "T1"
     missing = d.why_not_next_tier()
@@ -245,7 +245,7 @@ def test_tier_rise_over_open_account_is_a_step_up_for_review() -> None:
     d = run(request={"type": "periodic_review"},
             account={"tier": "T1", "opened_on": "2025-01-01", "valid_until": "2026-01-01"},
             **{"attestation.claims.identity_assurance": 1,
-               "attestation.claims.evidence_categories": [1]})
+               "attestation.claims.evidence_categories": [4]})
     assert (d.outcome, d.tier, d.reason_codes) == ("refer", "T2", ("STEP_UP_REVIEW",))
 
 

@@ -161,7 +161,7 @@ def test_more_assurance_never_gives_a_lower_tier(x: dict[str, Any], p: risk.Poli
             steps.append(y)
         y = copy.deepcopy(steps[-1])
         y["attestation"]["claims"]["evidence_categories"] = sorted(
-            set(c["evidence_categories"]) | {1, 3, 7})
+            set(c["evidence_categories"]) | {2, 3, 4})
         steps.append(y)
     else:
         steps.append(x)

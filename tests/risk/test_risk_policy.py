@@ -71,9 +71,9 @@ def test_path_and_text_and_pathlike_load_the_same() -> None:
      "must be one of weak, fair, strong, superior"),
     ("      referee_sessions: [onsite]", "      referee_sessions: [onsite, by_post]", 34,
      "unknown referee session 'by_post'"),
-    ("  2: {name: refugee_or_asylum_document, strength: fair}",
-     "  2: {name: refugee_or_asylum_document, strength: fair}\n  2: {name: x, strength: weak}",
-     3, "duplicate key 2"),
+    ("  3: {name: protection_document, strength: fair}",
+     "  3: {name: protection_document, strength: fair}\n  3: {name: x, strength: weak}",
+     3, "duplicate key 3"),
     ("status: published", "status: live", 9, "must be one of draft, published, archived"),
 ])
 def test_errors_point_at_line_and_column(old: str, new: str, column: int, message: str

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: (none)
-Create Date: 2026-11-23 12:12:40.188222
+Create Date: 2026-11-23 12:29:51.552739
 """
 
 from __future__ import annotations
@@ -59,10 +59,20 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('jurisdiction', sa.String(length=8), nullable=False),
     sa.Column('issuer_id', sa.String(length=32), nullable=True),
+    sa.Column('accredited_until', sa.Date(), nullable=True),
+    sa.Column('issuer_state', sa.String(length=16), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation')),
     sa.UniqueConstraint('issuer_id', name=op.f('uq_organisation_issuer_id'))
+    )
+    op.create_table('trust_list_version',
+    sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('token', sa.LargeBinary(), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('version', name=op.f('pk_trust_list_version'))
     )
     op.create_table('consent_text',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -124,6 +134,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('org_id', sa.Uuid(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('uri', sa.String(length=300), nullable=False),
     sa.Column('bits', sa.LargeBinary(), nullable=False),
     sa.Column('allocated', sa.LargeBinary(), nullable=False),
     sa.Column('used', sa.Integer(), nullable=False),
@@ -136,6 +147,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('status_list', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_status_list_org_id'), ['org_id'], unique=False)
+
+    op.create_table('api_key',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['staff_user.id'], name=op.f('fk_api_key_created_by_staff_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_api_key_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
+    sa.UniqueConstraint('prefix', name=op.f('uq_api_key_prefix'))
+    )
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_key_org_id'), ['org_id'], unique=False)
 
     op.create_table('caseworker_certification',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -207,6 +237,24 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_session_user_id'), ['user_id'], unique=False)
 
+    op.create_table('verification',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=True),
+    sa.Column('api_key_id', sa.Uuid(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('result', sa.String(length=24), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('attestation_hash', sa.String(length=64), nullable=True),
+    sa.Column('pending_enc', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_verification_org_id_organisation')),
+    sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], name=op.f('fk_verification_user_id_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_verification'))
+    )
+    with op.batch_alter_table('verification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_verification_attestation_hash'), ['attestation_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_verification_org_id'), ['org_id'], unique=False)
+
     op.create_table('attestation',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('person_id', sa.Uuid(), nullable=False),
@@ -237,6 +285,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attestation_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attestation_person_id'), ['person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attestation_status'), ['status'], unique=False)
+
+    op.create_table('bank_case',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('verification_id', sa.Uuid(), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('product', sa.String(length=32), nullable=False),
+    sa.Column('counter_checks', sa.JSON(), nullable=False),
+    sa.Column('claims_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('issuer_org_id', sa.Uuid(), nullable=True),
+    sa.Column('recommendation', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['staff_user.id'], name=op.f('fk_bank_case_created_by_staff_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_bank_case_org_id_organisation')),
+    sa.ForeignKeyConstraint(['verification_id'], ['verification.id'], name=op.f('fk_bank_case_verification_id_verification')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_case'))
+    )
+    with op.batch_alter_table('bank_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_case_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_case_status'), ['status'], unique=False)
 
     op.create_table('consent',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -326,12 +395,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consent_person_id'))
 
     op.drop_table('consent')
+    with op.batch_alter_table('bank_case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bank_case_status'))
+        batch_op.drop_index(batch_op.f('ix_bank_case_org_id'))
+
+    op.drop_table('bank_case')
     with op.batch_alter_table('attestation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attestation_status'))
         batch_op.drop_index(batch_op.f('ix_attestation_person_id'))
         batch_op.drop_index(batch_op.f('ix_attestation_org_id'))
 
     op.drop_table('attestation')
+    with op.batch_alter_table('verification', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_verification_org_id'))
+        batch_op.drop_index(batch_op.f('ix_verification_attestation_hash'))
+
+    op.drop_table('verification')
     with op.batch_alter_table('staff_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_session_user_id'))
 
@@ -350,6 +429,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_caseworker_certification_user_id'))
 
     op.drop_table('caseworker_certification')
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_key_org_id'))
+
+    op.drop_table('api_key')
     with op.batch_alter_table('status_list', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_status_list_org_id'))
 
@@ -366,6 +449,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consent_text_org_id'))
 
     op.drop_table('consent_text')
+    op.drop_table('trust_list_version')
     op.drop_table('organisation')
     op.drop_table('job_run')
     op.drop_table('audit_head')

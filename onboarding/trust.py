@@ -1,0 +1,190 @@
+"""The authority's signed trust list, built from the issuer registry, and the verifier
+context (trust store + status lists) that the bank page and API verify against.
+
+The bank side verifies against the *published, signed* documents exactly as an offline
+bank would: the trust list checked against the pinned governance key, the status lists
+against the issuers' keys. It never reads the issuer's private records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onboarding import audit
+from onboarding.attestation import keys as akeys
+from onboarding.attestation import statuslist as asl
+from onboarding.attestation import trustlist as atl
+from onboarding.audit import Actor
+from onboarding.clock import now
+from onboarding.crypto import Keyring
+from onboarding.models import IssuerKey, KeyState, Organisation, StatusList, TrustListVersion
+from onboarding.models.core import OrgKind
+
+TRUST_LIST_VALIDITY = timedelta(days=7)
+_KEY_STATES = {KeyState.ACTIVE: atl.KeyState.ACTIVE, KeyState.RETIRED: atl.KeyState.RETIRED,
+               KeyState.REVOKED: atl.KeyState.REVOKED}
+
+
+class TrustError(Exception):
+    """No governance key, or nothing published yet."""
+
+
+# ------------------------------------------------------------- governance key
+def governance_key_path(instance: Path) -> Path:
+    """Where the wrapped governance key lives (``ONBOARDING_GOVERNANCE_KEY_FILE``)."""
+    env = os.environ.get("ONBOARDING_GOVERNANCE_KEY_FILE")
+    return Path(env) if env else instance / "governance_key.bin"
+
+
+def generate_governance_key(path: Path, keyring: Keyring) -> akeys.PublicKey:
+    """Create the governance key (stored wrapped under the KEK) unless it exists."""
+    if not path.exists():
+        key = akeys.generate_private_key(akeys.ALG_ED25519)
+        blob = akeys.wrap_private_key(key, keyring.primary, context=b"governance-key")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+    public = load_governance_key(path, keyring).public_key()
+    anchor = path.with_name("governance_public.pem")
+    if not anchor.exists():
+        anchor.write_bytes(akeys.dump_public_key_pem(public))
+    return public
+
+
+def anchor_path(instance: Path) -> Path:
+    """The pinned governance public key (``ONBOARDING_TRUST_ANCHOR_FILE``): what banks
+    pin, and what this platform's own verifier checks the trust list against."""
+    env = os.environ.get("ONBOARDING_TRUST_ANCHOR_FILE")
+    return Path(env) if env else instance / "governance_public.pem"
+
+
+def load_anchor(instance: Path) -> akeys.PublicKey:
+    """Read the pinned anchor."""
+    path = anchor_path(instance)
+    if not path.exists():
+        raise TrustError(f"no trust anchor at {path}: run `onboarding trust keygen`")
+    return akeys.load_public_key(path.read_bytes())
+
+
+def load_governance_key(path: Path, keyring: Keyring) -> akeys.PrivateKey:
+    """Unwrap the governance key."""
+    if not path.exists():
+        raise TrustError(f"no governance key at {path}: run `onboarding trust keygen`")
+    blob = path.read_bytes()
+    for kek in (keyring.primary, *keyring.old):
+        try:
+            return akeys.unwrap_private_key(blob, kek, context=b"governance-key")
+        except akeys.KeyMaterialError:
+            continue
+    raise TrustError("the governance key cannot be unwrapped with the configured KEKs")
+
+
+# ----------------------------------------------------------------- trust list
+def _ts(at: datetime | None) -> int | None:
+    if at is None:
+        return None
+    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+
+
+def build(db: Session, at: datetime, version: int) -> atl.TrustList:
+    """The trust list content from the registry (accredited NGOs and their keys)."""
+    issuers = []
+    orgs = db.execute(select(Organisation).where(
+        Organisation.kind == OrgKind.NGO, Organisation.issuer_id.is_not(None),
+        Organisation.accredited_until.is_not(None)).order_by(Organisation.issuer_id)).scalars()
+    for org in orgs:
+        keys = []
+        for row in db.execute(select(IssuerKey).where(IssuerKey.org_id == org.id)
+                              .order_by(IssuerKey.created_at)).scalars():
+            from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+            pub = load_der_public_key(row.public_key_der)
+            state = _KEY_STATES[row.state]
+            keys.append(atl.IssuerKey(
+                kid=row.kid, alg=row.alg, public_key=pub,  # type: ignore[arg-type]
+                state=state,
+                retired_at=_ts(row.retired_at) if state == atl.KeyState.RETIRED else None,
+                revoked_at=_ts(row.revoked_at) if state == atl.KeyState.REVOKED else None))
+        assert org.accredited_until is not None and org.issuer_id is not None
+        until = datetime.combine(org.accredited_until, time(23, 59, 59), UTC)
+        issuers.append(atl.Issuer(id=org.issuer_id, display_name=org.display_name,
+                                  jurisdiction=org.jurisdiction, accredited_until=_ts(until),
+                                  state=atl.IssuerState(org.issuer_state), keys=tuple(keys)))
+    iat = int(at.timestamp())
+    return atl.TrustList(version=version, iat=iat,
+                         exp=iat + int(TRUST_LIST_VALIDITY.total_seconds()),
+                         issuers=tuple(issuers))
+
+
+def content_hash(tl: atl.TrustList) -> str:
+    """Hash of what the list says (not when): republish only on change or near expiry."""
+    import json
+
+    body = tl.to_json()
+    body.pop("issued_at"), body.pop("expires_at"), body.pop("version")
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def latest(db: Session) -> TrustListVersion | None:
+    """The newest published version."""
+    return db.execute(select(TrustListVersion).order_by(TrustListVersion.version.desc())
+                      .limit(1)).scalar_one_or_none()
+
+
+def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
+            force: bool = False) -> TrustListVersion | None:
+    """Sign and store a new version if the content changed or half the validity passed."""
+    t = now()
+    current = latest(db)
+    version = (db.execute(select(func.max(TrustListVersion.version))).scalar() or 0) + 1
+    tl = build(db, t, version)
+    digest = content_hash(tl)
+    if current is not None and not force and current.content_hash == digest:
+        issued = current.issued_at if current.issued_at.tzinfo else \
+            current.issued_at.replace(tzinfo=UTC)
+        if t - issued < TRUST_LIST_VALIDITY / 2:
+            return None
+    token = atl.sign_trust_list(tl, governance)
+    row = TrustListVersion(version=version, token=token, issued_at=t,
+                           expires_at=datetime.fromtimestamp(tl.exp, UTC), content_hash=digest)
+    db.add(row)
+    db.flush()
+    audit.record(db, actor, "trust_list.publish", object_type="trust_list",
+                 object_id=str(version), issuers=len(tl.issuers))
+    return row
+
+
+# ------------------------------------------------------------ verifier context
+@dataclass(frozen=True)
+class VerifierContext:
+    """What verification runs against: the verified trust list and status lists."""
+
+    trust: atl.TrustStore
+    status: asl.StatusStore
+    trust_version: int
+
+
+def verifier_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> VerifierContext:
+    """Verify the published trust list and every published status list, as a bank would."""
+    row = latest(db)
+    if row is None:
+        raise TrustError("no trust list has been published yet")
+    tl = atl.verify_trust_list(row.token, anchor, at)
+    store = atl.TrustStore.from_trust_list(tl)
+    tokens = [t for (t,) in db.execute(select(StatusList.token).where(
+        StatusList.token.is_not(None))).all()]
+    status = asl.StatusStore()
+    for token in tokens:
+        try:
+            status.add(asl.verify_status_list(token, store))
+        except Exception:  # noqa: BLE001 - one bad list must not hide the others
+            continue
+    return VerifierContext(store, status, row.version)
