@@ -85,8 +85,9 @@ def problem(status: int, title: str, detail: str | None = None, slug: str | None
 
 
 _TITLES = {
-    400: _l("Bad request"), 401: _l("Sign-in required"), 403: _l("Not allowed"), 404: _l("Not found"),
-    405: _l("Method not allowed"), 409: _l("Conflict"), 413: _l("Too large"), 415: _l("Unsupported type"),
+    400: _l("Bad request"), 401: _l("Sign-in required"), 403: _l("Not allowed"),
+    404: _l("Not found"), 405: _l("Method not allowed"), 409: _l("Conflict"),
+    413: _l("Too large"), 415: _l("Unsupported type"),
     422: _l("Unprocessable content"), 429: _l("Too many requests"), 500: _l("Something went wrong"),
 }
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from onboarding import audit
 from onboarding.attestation import keys as akeys
 from onboarding.attestation import statuslist as asl
+from onboarding.attestation.errors import KeyMaterialError
 from onboarding.audit import Actor
 from onboarding.clock import now
 from onboarding.crypto import Keyring
@@ -80,7 +81,7 @@ def signing_key(keyring: Keyring, row: IssuerKey) -> akeys.PrivateKey:
     for kek in (keyring.primary, *keyring.old):
         try:
             return akeys.unwrap_private_key(row.private_key_enc, kek, context=_aad(row.id))
-        except akeys.KeyMaterialError:
+        except KeyMaterialError:
             continue
     raise IssuerError("the signing key cannot be unwrapped with the configured KEKs")
 

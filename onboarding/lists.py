@@ -59,10 +59,10 @@ def trust_list() -> Response:
 @bp.route("/trust-list.json")
 def trust_list_json() -> Response:
     """The same content as JSON, for people (unsigned: verify the COSE form)."""
+    import cbor2
+
     from onboarding.attestation.cose import decode_sign1
     from onboarding.attestation.trustlist import TrustList
-
-    import cbor2
 
     row = _latest_or_404()
     tl = TrustList.from_cbor_map(cbor2.loads(decode_sign1(row.token).payload))
@@ -75,10 +75,10 @@ def trust_list_json() -> Response:
 @bp.route("/trust-list/jwks.json")
 def jwks() -> Response:
     """JWKS of trusted issuer keys, for verifiers that pin keys directly."""
+    import cbor2
+
     from onboarding.attestation.cose import decode_sign1
     from onboarding.attestation.trustlist import TrustList
-
-    import cbor2
 
     row = _latest_or_404()
     tl = TrustList.from_cbor_map(cbor2.loads(decode_sign1(row.token).payload))

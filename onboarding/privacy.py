@@ -31,7 +31,18 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, DateTime, Engine, LargeBinary, MetaData, Table, Uuid, delete, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    Table,
+    Uuid,
+    delete,
+    insert,
+    select,
+)
 
 from onboarding.clock import now
 from onboarding.crypto import DecryptionError, Keyring

@@ -8,6 +8,7 @@ against the issuers' keys. It never reads the issuer's private records.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from onboarding import audit
 from onboarding.attestation import keys as akeys
 from onboarding.attestation import statuslist as asl
 from onboarding.attestation import trustlist as atl
+from onboarding.attestation.errors import AttestationError, KeyMaterialError
 from onboarding.audit import Actor
 from onboarding.clock import now
 from onboarding.crypto import Keyring
@@ -82,7 +84,7 @@ def load_governance_key(path: Path, keyring: Keyring) -> akeys.PrivateKey:
     for kek in (keyring.primary, *keyring.old):
         try:
             return akeys.unwrap_private_key(blob, kek, context=b"governance-key")
-        except akeys.KeyMaterialError:
+        except KeyMaterialError:
             continue
     raise TrustError("the governance key cannot be unwrapped with the configured KEKs")
 
@@ -177,14 +179,14 @@ def verifier_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> Veri
     row = latest(db)
     if row is None:
         raise TrustError("no trust list has been published yet")
-    tl = atl.verify_trust_list(row.token, anchor, at)
+    tl = atl.verify_trust_list(row.token, anchor, at=at)
     store = atl.TrustStore.from_trust_list(tl)
     tokens = [t for (t,) in db.execute(select(StatusList.token).where(
-        StatusList.token.is_not(None))).all()]
+        StatusList.token.is_not(None))).all() if t is not None]
     status = asl.StatusStore()
     for token in tokens:
-        try:
+        # One bad or unverifiable list must not hide the others: the attestations that
+        # point at it get "no status data" (a warning), never a false "valid" status.
+        with contextlib.suppress(AttestationError):
             status.add(asl.verify_status_list(token, store))
-        except Exception:  # noqa: BLE001 - one bad list must not hide the others
-            continue
     return VerifierContext(store, status, row.version)

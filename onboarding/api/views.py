@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -93,7 +93,7 @@ def create_verification() -> Response:
     out["verification_id"] = str(record.id)
     resp = jsonify(out)
     resp.status_code = 201
-    return cast(Response, resp)
+    return resp
 
 
 @bp.route("/openapi.json")

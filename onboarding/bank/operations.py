@@ -84,7 +84,8 @@ def open_case(db: Session, actor: Actor, keystore: KeyStore, verification: Verif
         Organisation.issuer_id == issuer_id)).scalar_one_or_none() if issuer_id else None
     case = BankCase(id=uuid.uuid4(), org_id=verification.org_id, verification_id=verification.id,
                     created_by=user_id, created_at=now(), status="open", product=product,
-                    counter_checks={"third_party": sorted(set(third_party) & set(THIRD_PARTY_SIGNS)),
+                    counter_checks={"third_party": sorted(set(third_party)
+                                                          & set(THIRD_PARTY_SIGNS)),
                                     "caseworker_present": bool(caseworker_present),
                                     "conflicts": sorted(set(conflicts) & set(CONFLICTS))},
                     claims_enc=b"", issuer_org_id=issuer_org)

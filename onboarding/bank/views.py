@@ -11,13 +11,30 @@ import uuid
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from onboarding.auth.forms import EmptyForm
@@ -31,7 +48,8 @@ from onboarding.trust import TrustError, load_anchor
 bp = Blueprint("bank", __name__, url_prefix="/bank")
 
 VERDICT = {
-    "valid": (_l("Valid"), "ok", _l("The card is genuine, from an accredited issuer, and in force.")),
+    "valid": (_l("Valid"), "ok",
+              _l("The card is genuine, from an accredited issuer, and in force.")),
     "revoked": (_l("Revoked"), "bad", _l("The issuer has cancelled this card. Refer the person "
                                          "back to the organisation that issued it.")),
     "suspended": (_l("Suspended"), "bad", _l("The card is on hold. Refer the person back to the "
@@ -97,7 +115,7 @@ def decode_upload(data: bytes) -> str | None:
 
     try:
         return decode_image(data)
-    except Exception:  # noqa: BLE001 - any undecodable upload is "unreadable"
+    except Exception:
         return None
 
 

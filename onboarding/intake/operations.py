@@ -3,6 +3,7 @@ an audit entry (ids and codes only) in the caller's transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -199,10 +200,8 @@ def read_photo(svc: Services, person: Person) -> bytes | None:
 
 
 def _remove_file(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 # ------------------------------------------------------------------ evidence

@@ -494,7 +494,7 @@ def reissue(att_id: uuid.UUID) -> Response:
 @bp.route("/attestations/<uuid:att_id>/handover", methods=["POST"])
 def handover(att_id: uuid.UUID) -> str:
     """Show a one-time link (10 minutes, one use) as a QR for the person's phone."""
-    row, p = own_attestation(att_id)
+    row, _p = own_attestation(att_id)
     if not EmptyForm().validate_on_submit() or row.status != AttestationStatus.ACTIVE:
         abort(409)
     token = ops.create_handover(db(), actor(), row, current_app.config["HANDOVER_MINUTES"])
@@ -519,7 +519,7 @@ def collect(token: str) -> str | Response:
     row = ops.redeem_handover(db(), token)
     if row is None:
         db().rollback()
-        return cast(Response, make_response(render_template("intake/handover_gone.html"), 404))
+        return make_response(render_template("intake/handover_gone.html"), 404)
     p = db().get(Person, row.person_id)
     assert p is not None
     text = ops.qr_text(svc(), p, row)
@@ -613,7 +613,7 @@ def consent_texts() -> str | Response:
         db().add(row)
         try:
             db().flush()
-        except Exception:  # noqa: BLE001 - duplicate version
+        except Exception:
             db().rollback()
             form.version.errors = [_("This version already exists for that language.")]
         else:

@@ -109,7 +109,8 @@ def test_production_check_lists_every_problem():
            "SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_SAMESITE": None,
            "COOKIE_HOST_PREFIX": False, "DATABASE_URL": "sqlite:///x.db"}
     problems = " | ".join(check_production(bad))
-    for word in ("DEBUG", "SECRET_KEY", "KEK", "BLIND_INDEX_KEY", "KEYSTORE_URL", "SECURE", "HTTPONLY", "SAMESITE", "__Host-",
+    for word in ("DEBUG", "SECRET_KEY", "KEK", "BLIND_INDEX_KEY", "KEYSTORE_URL", "SECURE",
+                 "HTTPONLY", "SAMESITE", "__Host-",
                  "SQLite", "REDIS_URL"):
         assert word in problems, word
     import base64
