@@ -171,7 +171,11 @@ def decode_image(source: bytes | str | os.PathLike[str]) -> str:
             raise QrDecodeError("image file is too large")
         stream: io.BytesIO | str | os.PathLike[str] = io.BytesIO(bytes(source))
     else:
-        if os.path.getsize(source) > MAX_IMAGE_BYTES:
+        try:
+            too_large = os.path.getsize(source) > MAX_IMAGE_BYTES
+        except OSError as exc:
+            raise QrDecodeError(f"cannot read the image file ({exc.strerror})") from None
+        if too_large:
             raise QrDecodeError("image file is too large")
         stream = source
     try:

@@ -255,6 +255,8 @@ def verify(
     the accepted set (-19, -8, -7); the token can never widen it.
     """
     now = timestamp(at)
+    if isinstance(prefixes, str):  # a bare "ID1:" would otherwise accept "I", "D", ...
+        prefixes = (prefixes,)
     # One slot per step, filled as steps run. A reason is text, or (text, timestamp)
     # formatted only if somebody reads it (a bank batch job often reads only .result).
     oks: list[bool | None] = [None] * 9

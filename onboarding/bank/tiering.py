@@ -24,8 +24,8 @@ COUNTER_TO_ENGINE = {
     "scripted": "applicant_distressed_or_scripted",
 }
 PRODUCT_FEATURES = {
-    "basic_account": ["domestic_account", "domestic_debit_card", "wages_benefits_in",
-                      "bill_payments", "transfers_to_named_payees"],
+    "basic_account": ["domestic_account", "domestic_debit_card", "wages_and_benefits_in",
+                      "bill_payments", "transfers_to_named_payees", "cash_within_cap"],
     "savings": ["domestic_account"],
 }
 #: What a teller may tell the applicant, per outcome: never screening, safeguarding or SAR

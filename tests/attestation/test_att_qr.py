@@ -114,6 +114,8 @@ def test_decode_failures() -> None:
         decode_image(blank.getvalue())
     with pytest.raises(QrDecodeError):
         decode_image(b"not an image at all")
+    with pytest.raises(QrDecodeError):
+        decode_image("/nonexistent/card.png")
 
 
 def test_pixel_flood_refused_before_decoding() -> None:

@@ -423,6 +423,8 @@ def test_custom_prefixes(world: World) -> None:
     text = world.issue(prefix="NGO2:")
     assert run(world, text).result == "unreadable"
     assert run(world, text, prefixes=("ID1:", "NGO2:")).result == "valid"
+    assert run(world, text, prefixes="NGO2:").result == "valid"  # a bare string is one prefix
+    assert run(world, world.issue(), prefixes="NGO2:").result == "unreadable"
 
 
 def test_status_list_token_is_not_an_attestation(world: World) -> None:
