@@ -295,7 +295,7 @@ def bench_status(rows: list[tuple[str, str, str, str]], smoke: bool) -> None:
                                keys=(IssuerKey.from_public_key(key.public_key()),))])
     load = timings(lambda: verify_status_list(tokens[-1], trust), max(3, n // 4))
     rows.append((f"Status list: verify and load that token ({lst.size:,} entries), median",
-                 f"{statistics.median(load) * 1e3:.0f} ms", "", "once per fetch, not per check"))
+                 f"{statistics.median(load) * 1e3:.1f} ms", "", "once per fetch, not per check"))
 
 
 def main() -> int:

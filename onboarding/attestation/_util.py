@@ -8,7 +8,11 @@ from datetime import datetime
 
 from onboarding.attestation.cose import HEADER_TYP, Sign1
 
-__all__ = ["iso", "timestamp", "typ_of"]
+__all__ = ["MAX_TIME", "iso", "timestamp", "typ_of"]
+
+#: Latest time any signed document may carry: 9999-12-31T23:59:59Z. Beyond it calendar
+#: conversions fail, and nothing legitimate lives there.
+MAX_TIME = 253_402_300_799
 
 
 def timestamp(at: datetime) -> int:

@@ -36,7 +36,7 @@ from typing import Any
 import cbor2
 
 from onboarding.attestation._countries import NATIONALITY_CODES
-from onboarding.attestation._util import iso
+from onboarding.attestation._util import MAX_TIME, iso
 from onboarding.attestation.errors import ClaimsError
 
 __all__ = [
@@ -73,6 +73,8 @@ A_ASSURANCE, A_EVIDENCE, A_SESSION, A_REFERENCES, A_LANGUAGES = 6, 7, 8, 9, 10
 _ATTESTED_REQUIRED = frozenset({A_SCHEMA, A_NAMES, A_DOB, A_ASSURANCE, A_EVIDENCE,
                                 A_SESSION, A_REFERENCES})
 _ATTESTED_ALLOWED = _ATTESTED_REQUIRED | {A_DOB_APPROX, A_NATIONALITY, A_THUMBNAIL, A_LANGUAGES}
+_STATUS_KEYS = frozenset({"status_list"})
+_STATUS_REF_KEYS = frozenset({"idx", "uri"})
 
 SCHEMA_VERSION = 1
 MAX_THUMBNAIL_BYTES = 400
@@ -84,7 +86,6 @@ MAX_LANGUAGES = 8
 MAX_ISSUER_ID = 64
 MAX_URI = 200
 MAX_INDEX = 2**32 - 1
-MAX_TIME = 2**40  # year ~36800: rejects absurd values without a calendar check per claim
 MIN_BIRTH_YEAR = 1900
 
 
@@ -151,13 +152,8 @@ def _fail(message: str, code: str = "claims_invalid") -> ClaimsError:
     return ClaimsError(message, code=code)
 
 
-def _uint(value: object, what: str, maximum: int) -> int:
-    # type() rather than isinstance(): bool is an int subclass and must not pass.
-    if type(value) is not int or value < 0 or value > maximum:
-        raise _fail(f"{what} must be an unsigned integer up to {maximum}")
-    return value
-
-
+# Type checks use type() rather than isinstance() throughout: bool is an int subclass and
+# must not pass for an integer claim.
 def _text(value: object, what: str, maximum: int) -> str:
     if type(value) is not str or not value or len(value) > maximum:
         raise _fail(f"{what} must be non-empty text of at most {maximum} characters")
@@ -247,7 +243,10 @@ class Attested:
         check_dob(self.dob)
         if type(self.dob_approximate) is not bool:
             raise _fail("dob_approximate must be a bool")
-        if self.nationality is not None and self.nationality not in NATIONALITY_CODES:
+        nationality = self.nationality
+        if nationality is not None and (
+            type(nationality) is not str or nationality not in NATIONALITY_CODES
+        ):
             raise _fail("nationality must be an ISO 3166-1 alpha-3 code (or XXA/XXB/XXC/XXX)")
         thumbnail = self.thumbnail
         if thumbnail is not None:
@@ -256,7 +255,8 @@ class Attested:
             if len(thumbnail) > MAX_THUMBNAIL_BYTES:
                 raise _fail(f"thumbnail is larger than {MAX_THUMBNAIL_BYTES} bytes")
             thumbnail_media_type(thumbnail)
-        if self.assurance not in _LEVELS or type(self.assurance) not in _ASSURANCE_TYPES:
+        # Type first: a list or dict would make the set membership test raise TypeError.
+        if type(self.assurance) not in _ASSURANCE_TYPES or self.assurance not in _LEVELS:
             raise _fail("assurance must be 0, 1 or 2")
         evidence = self.evidence
         if type(evidence) is not tuple or len(evidence) > MAX_EVIDENCE:
@@ -268,8 +268,8 @@ class Attested:
                 raise _fail(f"evidence code {code} is not registered")
         if len(set(evidence)) != len(evidence):
             raise _fail("evidence codes must not repeat")
-        if self.referee_session not in _LEVELS or type(self.referee_session) not in (
-            _SESSION_TYPES
+        if type(self.referee_session) not in _SESSION_TYPES or self.referee_session not in (
+            _LEVELS
         ):
             raise _fail("referee_session must be 0, 1 or 2")
         references = self.references
@@ -422,10 +422,10 @@ class Attestation:
             raise _fail("claim set must have exactly the keys 1, 4, 5, 6, 7, 65535, -65537",
                         "claims_keys")
         status = value[CLAIM_STATUS]
-        if type(status) is not dict or status.keys() != {"status_list"}:
+        if type(status) is not dict or status.keys() != _STATUS_KEYS:
             raise _fail("status claim must be {\"status_list\": {...}}")
         ref = status["status_list"]
-        if type(ref) is not dict or ref.keys() != {"idx", "uri"}:
+        if type(ref) is not dict or ref.keys() != _STATUS_REF_KEYS:
             raise _fail("status_list reference must have exactly idx and uri")
         return cls(
             value[CLAIM_ISS],

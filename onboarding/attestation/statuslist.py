@@ -35,7 +35,7 @@ from datetime import datetime
 
 import cbor2
 
-from onboarding.attestation._util import iso, timestamp, typ_of
+from onboarding.attestation._util import MAX_TIME, iso, timestamp, typ_of
 from onboarding.attestation.cose import ACCEPTED_ALGS, decode_sign1, sign1, verify_sign1
 from onboarding.attestation.errors import (
     CoseError,
@@ -258,11 +258,11 @@ def verify_status_list(
     body = claims.get(CLAIM_STATUS_LIST)
     if type(uri) is not str or not uri:
         raise _bad("sub (the list URI) is required", "status_list_malformed")
-    if type(iat) is not int or iat < 0:
+    if type(iat) is not int or not 0 <= iat <= MAX_TIME:
         raise _bad("iat is required", "status_list_malformed")
-    if exp is not None and (type(exp) is not int or exp <= iat):
+    if exp is not None and (type(exp) is not int or not iat < exp <= MAX_TIME):
         raise _bad("exp must be an integer after iat", "status_list_malformed")
-    if ttl is not None and (type(ttl) is not int or ttl <= 0):
+    if ttl is not None and (type(ttl) is not int or not 0 < ttl <= MAX_TIME):
         raise _bad("ttl must be a positive integer", "status_list_malformed")
     if 1 in claims and claims[1] != issuer.id:
         raise _bad("iss is not the issuer of the signing key", "status_list_issuer")

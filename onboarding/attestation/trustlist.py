@@ -42,7 +42,7 @@ from typing import Any
 
 import cbor2
 
-from onboarding.attestation._util import iso, timestamp, typ_of
+from onboarding.attestation._util import MAX_TIME, iso, timestamp, typ_of
 from onboarding.attestation.claims import _ISSUER_RE
 from onboarding.attestation.cose import ACCEPTED_ALGS, decode_sign1, sign1, verify_sign1
 from onboarding.attestation.errors import CoseError, KeyMaterialError, TrustListError
@@ -128,6 +128,9 @@ class IssuerKey:
             raise _bad(f"listed key algorithm must be -19 or -7, not {self.alg!r}")
         if default_alg(self.public_key) != self.alg:
             raise _bad("listed algorithm does not fit the key type")
+        for when in (self.retired_at, self.revoked_at):
+            if when is not None and (type(when) is not int or not 0 <= when <= MAX_TIME):
+                raise _bad("retired_at / revoked_at must be times up to year 9999")
         if self.state == KeyState.RETIRED and self.retired_at is None:
             raise _bad("a retired key needs retired_at")
         if self.state != KeyState.RETIRED and self.retired_at is not None:
@@ -204,6 +207,9 @@ class Issuer:
             if type(value) is not str or not 1 <= len(value) <= 100:
                 raise _bad(f"issuer {what} must be 1-100 characters")
         object.__setattr__(self, "state", IssuerState(self.state))
+        until = self.accredited_until
+        if until is not None and (type(until) is not int or not 0 <= until <= MAX_TIME):
+            raise _bad("accredited_until must be a time up to year 9999")
         if len({(k.kid, spki_der(k.public_key)) for k in self.keys}) != len(self.keys):
             raise _bad("the same key is listed twice for one issuer")
 
@@ -243,7 +249,7 @@ class TrustList:
 
     def __post_init__(self) -> None:
         for what, value in (("version", self.version), ("iat", self.iat), ("exp", self.exp)):
-            if type(value) is not int or value < 0:
+            if type(value) is not int or not 0 <= value <= MAX_TIME:
                 raise _bad(f"trust list {what} must be an unsigned integer")
         if self.exp <= self.iat:
             raise _bad("trust list exp must be after iat")
@@ -323,8 +329,8 @@ def _opt_uint(value: Mapping[str, Any], name: str) -> int | None:
     if name not in value:
         return None
     item = value[name]
-    if type(item) is not int or item < 0:
-        raise _bad(f"{name} must be an unsigned integer")
+    if type(item) is not int or not 0 <= item <= MAX_TIME:
+        raise _bad(f"{name} must be a time (unsigned integer up to year 9999)")
     return item
 
 

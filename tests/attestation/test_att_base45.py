@@ -7,7 +7,7 @@ import contextlib
 import base45 as pypi_base45
 import pytest
 from att_support import vector
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onboarding.attestation.base45 import ALPHABET, b45decode, b45encode
@@ -71,6 +71,7 @@ def test_alphabet_is_the_qr_alphanumeric_set() -> None:
     assert len(set(ALPHABET)) == 45
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=600))
 def test_round_trip_and_agreement_with_pypi(data: bytes) -> None:
     text = b45encode(data)
@@ -78,6 +79,7 @@ def test_round_trip_and_agreement_with_pypi(data: bytes) -> None:
     assert b45decode(text) == data
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=60))
 def test_decoder_agrees_with_pypi_or_both_reject(text: str) -> None:
     try:
@@ -93,6 +95,7 @@ def test_decoder_agrees_with_pypi_or_both_reject(text: str) -> None:
         assert b45encode(got) == text
 
 
+@settings(deadline=None)
 @given(st.text(max_size=40))
 def test_arbitrary_text_never_crashes(text: str) -> None:
     with contextlib.suppress(Base45Error):

@@ -218,7 +218,7 @@ def test_strict_reader_accepts_what_cbor2_writes_for_headers() -> None:
     assert decode_strict(cbor2.dumps(value)) == value
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.binary(max_size=40)
     | st.text(max_size=20),
@@ -235,12 +235,14 @@ def test_strict_reader_round_trips_cbor2_output(value: object) -> None:
     assert decoded == value
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=64))
 def test_strict_reader_never_crashes(data: bytes) -> None:
     with contextlib.suppress(CborError):
         decode_strict(data, allow_tag=True)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_decode_sign1_never_crashes(data: bytes) -> None:
     with contextlib.suppress(CoseError):

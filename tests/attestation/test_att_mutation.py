@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import zlib
 
+import cbor2
 import pytest
 from att_support import NOW, World, canary_attested, jpeg_thumbnail, make_world
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onboarding.attestation import b45decode, b45encode, encode_envelope, verify
+from onboarding.attestation import (
+    b45decode,
+    b45encode,
+    decode_claims,
+    decode_sign1,
+    encode_envelope,
+    kid_for,
+    sign1,
+    verify,
+)
 from onboarding.attestation.base45 import ALPHABET
 from onboarding.attestation.verify import STEP_NAMES
 
@@ -162,3 +172,48 @@ def test_mutated_genuine_cose(world: World, genuine: str, data: st.DataObject) -
         cut = data.draw(st.integers(0, len(cose)))
         cose = cose[:cut] + bytearray(data.draw(st.binary(max_size=8))) + cose[cut:]
     _check(world, encode_envelope(bytes(cose)), genuine)
+
+
+# ------------------------------------------------------------------ issuer-signed garbage
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.binary(max_size=24)
+    | st.text(max_size=24) | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.integers(-70_000, 70_000) | st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _signed(world: World, payload: bytes) -> str:
+    key = world.keys["a"]
+    return encode_envelope(sign1(payload, key, alg=-19, kid=kid_for(key)))
+
+
+@_FUZZ
+@given(data=st.data())
+def test_issuer_signed_mutated_claims_never_crash(world: World, genuine: str,
+                                                  data: st.DataObject) -> None:
+    """Even a trusted key signing nonsense must give a verdict, not an exception; and a
+    verdict of valid only for a claim set that passes the full validation."""
+    claims = cbor2.loads(decode_sign1(zlib.decompress(b45decode(genuine[4:]))).payload)
+    target = data.draw(st.sampled_from(["top", "attested", "status"]))
+    where = {"top": claims, "attested": claims[-65537],
+             "status": claims[65535]["status_list"]}[target]
+    key = data.draw(st.sampled_from([*where.keys(), 11, 2, "extra"]))
+    if data.draw(st.booleans()) and key in where:
+        del where[key]
+    else:
+        where[key] = data.draw(_VALUES)
+    payload = cbor2.dumps(claims)
+    result = verify(_signed(world, payload), trust=world.trust, status=None, at=NOW)
+    result.to_json(include_codes=True)
+    if result.result == "valid":
+        decode_claims(payload)
+
+
+@_FUZZ
+@given(st.binary(max_size=300) | _VALUES.map(cbor2.dumps))
+def test_issuer_signed_arbitrary_payloads_never_crash(world: World, payload: bytes) -> None:
+    result = verify(_signed(world, payload), trust=world.trust, status=None, at=NOW)
+    assert result.result != "valid"
+    result.to_json(include_codes=True)

@@ -8,7 +8,9 @@ import zlib
 
 import cbor2
 import pytest
-from att_support import DAY, STATUS_URI, TS, make_world
+from att_support import DAY, NOW, STATUS_URI, TS, make_world
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onboarding.attestation import (
     DEFAULT_SIZE,
@@ -23,9 +25,10 @@ from onboarding.attestation import (
     kid_for,
     sign1,
     sign_status_list,
+    verify,
     verify_status_list,
 )
-from onboarding.attestation.errors import StatusListError, StatusListFullError
+from onboarding.attestation.errors import ClaimsError, StatusListError, StatusListFullError
 from onboarding.attestation.statuslist import STATUS_LIST_TYP
 
 
@@ -222,3 +225,36 @@ def test_store_keeps_the_newest_list_per_uri() -> None:
     assert store.get(STATUS_URI) is new and len(store) == 1
     assert store.get("https://unknown") is None
     assert StatusStore.from_tokens([world.status_token()], world.trust).get(STATUS_URI)
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.binary(max_size=24)
+    | st.text(max_size=24) | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.integers(-70_000, 70_000) | st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+_FUZZ_WORLD = make_world()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_issuer_signed_garbage_status_lists(data: st.DataObject) -> None:
+    world = _FUZZ_WORLD
+    content = cbor2.loads(decode_sign1(world.status_token()).payload)
+    where = data.draw(st.sampled_from([content, content[65533]]))
+    name = data.draw(st.sampled_from([*where.keys(), "extra", 3]))
+    where[name] = data.draw(_VALUES)
+    key = world.keys["a"]
+    token = sign1(cbor2.dumps(content), key, alg=-19, kid=kid_for(key),
+                  protected_extra={16: STATUS_LIST_TYP})
+    try:
+        verified = verify_status_list(token, world.trust)
+    except StatusListError:
+        return
+    store = StatusStore([verified])
+    try:
+        text = world.issue(uri=verified.uri)
+    except ClaimsError:  # a "sub" our attestations could never reference
+        return
+    verify(text, trust=world.trust, status=store, at=NOW).to_json()

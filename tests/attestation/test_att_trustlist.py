@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 
 import cbor2
 import pytest
 from att_support import DAY, NOW, TS, make_world
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onboarding.attestation import (
     Issuer,
@@ -224,3 +227,33 @@ def test_trust_list_is_not_a_rollover() -> None:
     world = make_world()
     with pytest.raises(TrustListError):
         verify_rollover(world.trust_token, world.governance.public_key())
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.binary(max_size=24)
+    | st.text(max_size=24) | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.integers(-70_000, 70_000) | st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_governance_signed_garbage_never_escapes_as_another_exception(
+        data: st.DataObject) -> None:
+    world = _FUZZ_WORLD
+    content = cbor2.loads(decode_sign1(world.trust_token).payload)
+    body = content[-65538]
+    issuer = body["issuers"][0]
+    key = issuer["keys"][1]
+    where = data.draw(st.sampled_from([content, body, issuer, key]))
+    name = data.draw(st.sampled_from([*where.keys(), "extra", 99]))
+    where[name] = data.draw(_VALUES)
+    token = sign1(cbor2.dumps(content), world.governance, alg=-19,
+                  kid=kid_for(world.governance), protected_extra={16: TRUST_LIST_TYP})
+    with contextlib.suppress(TrustListError):
+        verify_trust_list(token, world.governance.public_key(), at=NOW)
+
+
+_FUZZ_WORLD = make_world()

@@ -52,20 +52,12 @@ def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
         time.sleep(max(0.2, 30 - time.time() % 30 + 0.3))
 
 
-def test_wizard_issue_card_qr_verifies(page, live_app, tmp_path):
-    import pypdfium2
-    import zxingcpp
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
-    from cwt import COSE, COSEKey
-    from sqlalchemy import select
-
-    from onboarding.attestation import b45decode, decode_claims, dump_public_key_pem
-    from onboarding.attestation.verify import verify
-    from onboarding.models import IssuerKey
-
+def wizard_to_card(page, live_app, tmp_path, totp_state=None):
+    """Sign in as a new certified caseworker, walk the wizard, issue, download the card.
+    Returns (pdf_path, email, password, totp, used_codes, attestation_url)."""
     base = live_app.config["LIVE_URL"]
     email, password, totp = make_caseworker(live_app)
-    used: set[str] = set()
+    used: set[str] = set() if totp_state is None else totp_state
     page.goto(base + "/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -129,6 +121,21 @@ def test_wizard_issue_card_qr_verifies(page, live_app, tmp_path):
     pdf_path = tmp_path / "card.pdf"
     dl.value.save_as(pdf_path)
 
+    return pdf_path, email, password, totp, used, page.url
+
+
+def test_wizard_issue_card_qr_verifies(page, live_app, tmp_path):
+    import pypdfium2
+    import zxingcpp
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    from cwt import COSE, COSEKey
+    from sqlalchemy import select
+
+    from onboarding.attestation import b45decode, decode_claims, dump_public_key_pem
+    from onboarding.attestation.verify import verify
+    from onboarding.models import IssuerKey
+
+    pdf_path, *_ = wizard_to_card(page, live_app, tmp_path)
     # The printed card → image → QR text
     texts = []
     pdf = pypdfium2.PdfDocument(str(pdf_path))

@@ -27,7 +27,7 @@
       dt.items.add(new File([blob], "camera.jpg", { type: "image/jpeg" }));
       input.files = dt.files;
       if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
-      document.getElementById("photo-form").submit();
+      HTMLFormElement.prototype.submit.call(document.getElementById("photo-form"));
     }, "image/jpeg", 0.92);
   });
 })();

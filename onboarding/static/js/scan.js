@@ -27,7 +27,7 @@
         document.getElementById("qr").value = code.data;
         document.getElementById("channel").value = "camera";
         status.textContent = "✔";
-        form.submit();
+        HTMLFormElement.prototype.submit.call(form);  // form.submit is the button named "submit"
         return;
       }
     }
