@@ -60,8 +60,11 @@ CATALOGUE: dict[str, EvidenceType] = {e.code: e for e in (
                  "National identity card (expired is fine)", Strength.STRONG),
     EvidenceType("protection_document", EvidenceCategory.PROTECTION_DOCUMENT,
                  "Refugee or asylum document", Strength.STRONG),
-    EvidenceType("gov_status_letter", EvidenceCategory.GOV_STATUS_LETTER,
-                 "Government status letter (e.g. NRM conclusive grounds)", Strength.FAIR),
+    # Deliberately written into the QR as the generic "other government document": the
+    # specific category would tell anyone who reads the spec what this person went through.
+    EvidenceType("gov_status_letter", EvidenceCategory.OTHER_GOV_DOCUMENT,
+                 "Government status letter (e.g. NRM conclusive grounds)", Strength.FAIR,
+                 note="Shown in the QR as 'other government document' (privacy)."),
     EvidenceType("other_gov_document", EvidenceCategory.OTHER_GOV_DOCUMENT,
                  "Other government-issued document", Strength.FAIR),
     EvidenceType("consular_document", EvidenceCategory.CONSULAR_DOCUMENT,

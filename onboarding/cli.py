@@ -429,7 +429,10 @@ def trust_fetch(base_url: str, out_dir: str) -> None:
     """
     from onboarding.trustfetch import fetch
 
-    report = fetch(base_url, Path(out_dir))
+    try:
+        report = fetch(base_url, Path(out_dir))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"could not fetch from {base_url}: {exc}") from exc
     click.echo(report)
 
 

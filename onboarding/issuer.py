@@ -100,7 +100,7 @@ def current_list(db: Session, org_id: uuid.UUID, size: int, base_url: str) -> St
     row = db.execute(select(StatusList).where(StatusList.org_id == org_id)
                      .order_by(StatusList.created_at.desc()).limit(1)).scalar_one_or_none()
     if row is None or row.used >= int(row.size * 0.9):
-        row = StatusList(id=uuid.uuid4(), org_id=org_id, size=size,
+        row = StatusList(id=uuid.uuid4(), org_id=org_id, size=size, slug=secrets.token_hex(5),
                          bits=bytes(size // 4), allocated=bytes(size // 8), used=0, dirty=True,
                          created_at=now())
         row.uri = status_uri(base_url, row)
@@ -135,8 +135,8 @@ def set_status(row: StatusList, idx: int, value: int) -> None:
 
 
 def status_uri(base_url: str, row: StatusList) -> str:
-    """Stable public URL of a status list."""
-    return f"{base_url.rstrip('/')}/status/{row.id.hex}"
+    """Stable, short public URL of a status list."""
+    return f"{base_url.rstrip('/')}/s/{row.slug}"
 
 
 def publish(db: Session, actor: Actor, keyring: Keyring, row: StatusList, org: Organisation,

@@ -6,7 +6,6 @@ never learns which attestation was checked or where (FORMATS.md, DCC practice).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, make_response
@@ -17,14 +16,14 @@ from onboarding.security import db
 bp = Blueprint("lists", __name__)
 
 
-@bp.route("/status/<hexid>")
-def status_list(hexid: str) -> Response:
+@bp.route("/s/<slug>")
+def status_list(slug: str) -> Response:
     """The last published Status List Token (``application/statuslist+cwt``)."""
-    try:
-        list_id = uuid.UUID(hex=hexid)
-    except ValueError:
+    from sqlalchemy import select
+
+    if len(slug) > 16:
         abort(404)
-    row = db().get(StatusList, list_id)
+    row = db().execute(select(StatusList).where(StatusList.slug == slug)).scalar_one_or_none()
     if row is None or row.token is None:
         abort(404)
     resp = make_response(row.token)

@@ -13,6 +13,7 @@ import base64
 import os
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -354,3 +355,46 @@ def count(app: Any, sql: str) -> int:
     """Scalar helper for assertions."""
     with app.extensions["onboarding.engine"].connect() as conn:
         return int(conn.execute(text(sql)).scalar_one())
+
+
+# ------------------------------------------------------------- live server
+@pytest.fixture
+def live_app(migrated_engine: Engine, database_url: str, instance: Path) -> Iterator[Any]:
+    """The app on a real server at http://127.0.0.1:<port>, on the real clock."""
+    from werkzeug.serving import make_server
+
+    from onboarding import create_app
+
+    app = create_app(make_test_config(database_url, instance))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = app.config["LIVE_URL"]
+    yield app
+    server.shutdown()
+    thread.join(5)
+    app.extensions["onboarding.engine"].dispose()
+    _wipe(migrated_engine)
+
+
+@pytest.fixture
+def live_staff(live_app: Any) -> Any:
+    """Create staff accounts in the live app's database."""
+    import secrets
+
+    from onboarding import staff
+    from onboarding.audit import Actor
+    from onboarding.models.core import OrgKind, Role
+
+    def make(role: str, kind: str = "ngo") -> tuple[str, str]:
+        password = f"browser pass {secrets.token_hex(4)}"
+        email = f"{role}.{secrets.token_hex(3)}@example.org"
+        with live_app.extensions["onboarding.sessionmaker"]() as db, db.begin():
+            org = staff.create_organisation(db, Actor(), kind=OrgKind(kind), name="Org",
+                                            display_name="Org")
+            staff.create_user(db, Actor(), org=org, email=email, display_name="Browser User",
+                              role=Role(role), password=password, must_change_password=False)
+        return email, password
+
+    return make

@@ -51,7 +51,8 @@ def run_verification(db: Session, actor: Actor, *, org_id: uuid.UUID, qr_text: s
     kept encrypted (under the verification's own key) only so a case can be opened."""
     t = at or now()
     ctx: VerifierContext = verifier_context(db, anchor, t)
-    result = verify(qr_text[:MAX_QR_TEXT].strip(), trust=ctx.trust, status=ctx.status, at=t,
+    # Only line breaks are trimmed: a space is a valid Base45 character.
+    result = verify(qr_text[:MAX_QR_TEXT].strip("\r\n"), trust=ctx.trust, status=ctx.status, at=t,
                     prefixes=prefixes)
     row = Verification(id=uuid.uuid4(), org_id=org_id, user_id=user_id, api_key_id=api_key_id,
                        at=t, result=result.result, channel=channel)

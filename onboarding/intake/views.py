@@ -225,7 +225,9 @@ def photo(person_id: uuid.UUID) -> str | Response:
         else:
             try:
                 processed = photos.process_upload(data)
-                thumb = photos.face_thumbnail(processed.image)
+                # 360 bytes rather than the format's 400: leaves room in a version-25 QR
+                # for a longer status-list URL.
+                thumb = photos.face_thumbnail(processed.image, max_bytes=360)
             except photos.PhotoError as exc:
                 form.photo.errors = [str(exc)]
             else:

@@ -256,7 +256,9 @@ class StatusList(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)
     size: Mapped[int] = mapped_column(Integer)
-    #: Public URL, fixed when the list is created (it is inside every attestation).
+    #: Short public name and URL, fixed when the list is created. The URL is inside every
+    #: attestation's QR, so it is kept short (the QR must stay at version 25 or below).
+    slug: Mapped[str] = mapped_column(String(16), unique=True)
     uri: Mapped[str] = mapped_column(String(300), default="")
     bits: Mapped[bytes] = mapped_column(LargeBinary)  # packed 2-bit statuses
     allocated: Mapped[bytes] = mapped_column(LargeBinary)  # 1 bit per index in use

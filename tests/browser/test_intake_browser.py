@@ -152,8 +152,9 @@ def test_wizard_issue_card_qr_verifies(page, live_app, tmp_path):
     claims = decode_claims(decode_sign1(cose).payload)
     assert claims.attested.names == ("Amina Yusuf", "آمنة يوسف")
     assert claims.attested.dob == "1994-02-28" and claims.attested.nationality == "NGA"
-    assert claims.attested.assurance == 1 and 4 in claims.attested.evidence
-    assert claims.attested.thumbnail and len(claims.attested.thumbnail) <= 400
+    assert claims.attested.assurance == 1 and 8 in claims.attested.evidence
+    assert 4 not in claims.attested.evidence  # the revealing category never goes in a QR
+    assert claims.attested.thumbnail and len(claims.attested.thumbnail) <= 360
     assert len(claims.cti) == 16
     # python-cwt, independently
     with live_app.extensions["onboarding.sessionmaker"]() as db:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: (none)
-Create Date: 2026-11-23 12:29:51.552739
+Create Date: 2026-11-23 12:41:52.992652
 """
 
 from __future__ import annotations
@@ -134,6 +134,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('org_id', sa.Uuid(), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=16), nullable=False),
     sa.Column('uri', sa.String(length=300), nullable=False),
     sa.Column('bits', sa.LargeBinary(), nullable=False),
     sa.Column('allocated', sa.LargeBinary(), nullable=False),
@@ -143,7 +144,8 @@ def upgrade() -> None:
     sa.Column('dirty', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_status_list_org_id_organisation')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_status_list'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_status_list')),
+    sa.UniqueConstraint('slug', name=op.f('uq_status_list_slug'))
     )
     with op.batch_alter_table('status_list', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_status_list_org_id'), ['org_id'], unique=False)
