@@ -436,6 +436,41 @@ def trust_fetch(base_url: str, out_dir: str) -> None:
     click.echo(report)
 
 
+# ---------------------------------------------------------------------- backup
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(out: str) -> None:
+    """Back up the data database to OUT (SQLite online backup, or pg_dump -Fc).
+
+    By design this never includes the key store, the KEK or any key: erasing someone
+    destroys their key, so a backup taken before the erasure stays unreadable for them.
+    Back the key store up separately, short-lived, and re-apply erasures after a restore
+    (docs/operations.md).
+    """
+    import sqlite3
+    import subprocess
+
+    engine = _engine()
+    if engine.dialect.name == "sqlite":
+        src = sqlite3.connect(engine.url.database or "")
+        dst = sqlite3.connect(out)
+        with dst:
+            src.backup(dst)
+        dst.close()
+        src.close()
+    else:
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        subprocess.run(["pg_dump", "-Fc", "-f", out, url], check=True)  # noqa: S603,S607
+    from onboarding import audit
+    from onboarding.audit import Actor
+
+    with _factory()() as db, db.begin():
+        audit.record(db, Actor(), "backup.create", object_type="backup",
+                     kind=engine.dialect.name)
+    click.echo(f"data backup written to {out} (no keys inside)")
+
+
 # ------------------------------------------------------------------------ demo
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -472,7 +507,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 # ---------------------------------------------------------------------- wiring
 APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, keys_group,
-                trust_group)
+                trust_group, backup)
 
 
 def register_app_commands(app: Flask) -> None:
