@@ -91,7 +91,13 @@ def main() -> int:
     ap.add_argument("--engine-cases", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "risk.md")
+    ap.add_argument("--smoke", action="store_true",
+                    help="tiny sizes for CI; results go to bench/out/, never the tracked table")
     args = ap.parse_args()
+    if args.smoke:
+        args.cases, args.engine_cases = 2_000, 2_000
+        args.out = ROOT / "bench" / "out" / "risk-smoke.md"
+        args.out.parent.mkdir(parents=True, exist_ok=True)
 
     policy = risk.load_policy(POLICY)
     engine = engine_for(policy)

@@ -62,6 +62,7 @@ POLICY: dict[str, Spec] = {
     "intake.issue": {"POST": CASEWORKERS},
     "intake.person": NGO_STAFF,
     "intake.withdraw_consent": {"POST": NGO_STAFF},
+    "intake.export": NGO_STAFF,
     "intake.erase": {"POST": NGO_STAFF},
     "intake.attestation": NGO_STAFF,
     "intake.card": NGO_STAFF,

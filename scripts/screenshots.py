@@ -72,12 +72,121 @@ def sign_in(page: Page, base: str, email: str, password: str, prefix: str | None
     if prefix:
         shot(page, f"{prefix}-enrol-authenticator")
     secret = page.inner_text("#totp-secret").strip()
-    page.get_by_label("6-digit code shown by the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("6-digit code shown by the app").fill(fresh_code(secret))
     page.get_by_role("button", name="Confirm and turn on").click()
     if prefix:
         shot(page, f"{prefix}-recovery-codes")
     page.get_by_role("link", name=re.compile("saved them")).click()
     return secret
+
+
+USED: set[str] = set()
+
+
+def fresh_code(secret: str) -> str:
+    """TOTP codes work once: wait for the next 30-second step when needed."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        code = totp.now()
+        if code not in USED:
+            USED.add(code)
+            return code
+        time.sleep(30 - time.time() % 30 + 0.3)
+
+
+def step_up(page: Page, password: str, secret: str) -> None:
+    page.wait_for_url(re.compile("/account/confirm"))
+    page.get_by_label("Password").fill(password)
+    page.get_by_label(re.compile("Code from your authenticator app")).fill(fresh_code(secret))
+    page.get_by_role("button", name="Confirm it is you").click()
+
+
+def portrait(path: Path) -> Path:
+    """A synthetic portrait (never a real person) for the demo enrolment."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (600, 800), (214, 224, 232))
+    d = ImageDraw.Draw(img)
+    d.ellipse((190, 170, 410, 430), fill=(176, 132, 104))
+    d.rectangle((150, 470, 450, 800), fill=(60, 90, 130))
+    d.ellipse((250, 270, 275, 295), fill=(40, 30, 30))
+    d.ellipse((325, 270, 350, 295), fill=(40, 30, 30))
+    d.arc((255, 330, 345, 380), 20, 160, fill=(90, 40, 40), width=5)
+    img.save(path, "JPEG", quality=90)
+    return path
+
+
+def caseworker_flow(page: Page, base: str, email: str, password: str, tmp: Path) -> str:
+    """Enrol a fictional person through the wizard and issue; returns the card PDF path."""
+    secret = sign_in(page, base, email, password, prefix=None)
+    page.goto(base + "/intake/")
+    shot(page, "caseworker-caseload-empty")
+    page.click("#start-intake")
+    shot(page, "caseworker-1-consent")
+    for box in page.locator("input[name=purposes]").all():
+        box.check()
+    page.get_by_label("Read aloud and agreed verbally").check()
+    page.get_by_label(re.compile("understood and agreed freely")).check()
+    page.get_by_role("button", name="Record consent and continue").click()
+    page.get_by_label("Names as the person uses them").fill("Amina Yusuf\nآمنة يوسف")
+    page.get_by_label("Day").fill("30")
+    page.get_by_label("Month (1-12)").fill("2")
+    page.get_by_label("Year of birth").fill("1994")
+    page.get_by_label("The date is approximate").check()
+    page.get_by_role("button", name="Save and continue").click()
+    shot(page, "caseworker-2-identity-error")
+    page.get_by_label("Day").fill("28")
+    page.get_by_label(re.compile("Nationality")).fill("NGA")
+    page.get_by_label(re.compile("Languages")).fill("en, ha")
+    page.get_by_role("button", name="Save and continue").click()
+    shot(page, "caseworker-3-photo")
+    page.set_input_files("#photo", str(portrait(tmp / "portrait.jpg")))
+    page.get_by_role("button", name="Use this photo and continue").click()
+    page.get_by_label("Evidence", exact=True).select_option("referee_interview")
+    page.get_by_label("How it was checked").select_option("visual_only")
+    page.get_by_role("button", name="Add this evidence").click()
+    page.get_by_label("Evidence", exact=True).select_option("gov_status_letter")
+    page.get_by_label("How it was checked").select_option("authoritative_source")
+    page.get_by_role("button", name="Add this evidence").click()
+    shot(page, "caseworker-4-evidence")
+    page.click("#evidence-continue")
+    page.get_by_label("Why a trusted referee was needed").select_option("no_documents")
+    shot(page, "caseworker-5-referee")
+    page.get_by_role("button", name="Save and review").click()
+    shot(page, "caseworker-6-review")
+    page.click("#issue")
+    shot(page, "caseworker-step-up")
+    step_up(page, password, secret)
+    page.wait_for_url(re.compile("/review$"))
+    page.click("#issue")
+    page.wait_for_url(re.compile("/intake/attestations/"))
+    shot(page, "caseworker-7-attestation")
+    with page.expect_download() as dl:
+        page.click("#card-pdf")
+    pdf = tmp / "card.pdf"
+    dl.value.save_as(pdf)
+    card_png(pdf, OUT / "card-front.png")
+    print("  docs/img/card-front.png")
+    page.click("#handover")
+    shot(page, "caseworker-8-handover")
+    link = page.inner_text("#handover-link")
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 780},  # type: ignore[union-attr]
+                                             is_mobile=True)
+    p2 = phone.new_page()
+    p2.goto(link)
+    shot(p2, "person-phone-collect")
+    phone.close()
+    page.goto(base + "/intake/")
+    shot(page, "caseworker-caseload")
+    return str(pdf)
+
+
+def card_png(pdf: Path, out: Path) -> None:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    doc[0].render(scale=200 / 72).to_pil().save(out)
+    doc.close()
 
 
 def main() -> int:
@@ -104,12 +213,68 @@ def main() -> int:
             shot(page, "admin-audit-trail")
             page.get_by_role("button", name="Español").click()
             shot(page, "staff-audit-trail-es")
+            page.get_by_role("button", name="English").click()
+            page.goto(base + "/intake/admin/certifications")
+            shot(page, "ngo-admin-certifications")
+            page.goto(base + "/intake/admin/consent-texts")
+            shot(page, "ngo-admin-consent-texts")
             ctx.close()
+
+            print("caseworker")
+            ctx = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
+            pdf = caseworker_flow(ctx.new_page(), base, *accounts["caseworker"], Path(tmp))
+            ctx.close()
+            # the periodic job publishes the new status list
+            subprocess.run([sys.executable, "-m", "onboarding.cli", "jobs", "run", "--force"],
+                           env={**os.environ, "ONBOARDING_INSTANCE_PATH": str(Path(tmp) /
+                                                                              "instance")},
+                           check=True, capture_output=True)
+
+            print("teller")
+            ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB")
+            page = ctx.new_page()
+            sign_in(page, base, *accounts["verifier"], prefix=None)
+            page.goto(base + "/bank/verify")
+            shot(page, "teller-verify-empty")
+            photo = Path(tmp) / "card-photo.png"
+            card_png(Path(pdf), photo)
+            page.set_input_files("#image", str(photo))
+            page.click("#check")
+            page.wait_for_selector("#verdict-word")
+            shot(page, "teller-verify-valid")
+            page.get_by_label("The registered caseworker came with the applicant", exact=False
+                              ).check()
+            page.click("#open-case")
+            shot(page, "teller-case")
+            page.goto(base + "/bank/verify")
+            page.get_by_label("QR text").fill("ID1:THIS-IS-NOT-A-CARD")
+            page.click("#check")
+            shot(page, "teller-verify-unreadable")
+            ctx.close()
+
+            print("bank admin")
+            ctx = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
+            page = ctx.new_page()
+            sign_in(page, base, *accounts["bank_admin"], prefix=None)
+            page.goto(base + "/bank/api-keys")
+            page.get_by_label("Name (which system uses it)").fill("Core banking")
+            page.get_by_role("button", name="Create key").click()
+            shot(page, "bank-admin-api-keys")
+            ctx.close()
+
+            print("platform admin")
+            ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB")
+            page = ctx.new_page()
+            sign_in(page, base, *accounts["platform_admin"], prefix=None)
+            page.goto(base + "/registry/issuers")
+            shot(page, "platform-registry")
+            ctx.close()
+
             phone = browser.new_context(viewport={"width": 390, "height": 780},
                                         is_mobile=True, locale="en-GB")
             page = phone.new_page()
-            sign_in(page, base, *accounts["platform_admin"], prefix=None)
-            shot(page, "platform-home-phone")
+            page.goto(base + "/login")
+            shot(page, "login-phone")
             phone.close()
             browser.close()
         finally:

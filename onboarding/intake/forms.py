@@ -222,6 +222,7 @@ class RevokeForm(FlaskForm):
         SelectChoice("corrected", _l("Details corrected")),
         SelectChoice("safeguarding", _l("Safeguarding concern")),
         SelectChoice("error", _l("Issued in error")),
+        SelectChoice("renewal", _l("Renewal")),
         SelectChoice("other", _l("Other"))])
     submit = SubmitField(_l("Confirm"))
 

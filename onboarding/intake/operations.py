@@ -435,7 +435,7 @@ def qr_text(svc: Services, person: Person, row: Attestation) -> str | None:
 # ------------------------------------------------------------------ lifecycle
 STATUS_VALUE = {AttestationStatus.ACTIVE: 0, AttestationStatus.REVOKED: 1,
                 AttestationStatus.SUPERSEDED: 1, AttestationStatus.SUSPENDED: 2}
-REVOCATION_REASONS = ("lost", "corrected", "consent_withdrawn", "erased", "error",
+REVOCATION_REASONS = ("lost", "corrected", "renewal", "consent_withdrawn", "erased", "error",
                       "safeguarding", "other")
 
 

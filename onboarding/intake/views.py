@@ -372,6 +372,40 @@ def person(person_id: uuid.UUID) -> str:
                            form=EmptyForm())
 
 
+@bp.route("/<uuid:person_id>/export.pdf", methods=["GET", "POST"])
+@require_step_up
+def export(person_id: uuid.UUID) -> Response:
+    """A copy of the data held about the person (right of access), in their language.
+    Exporting personal data needs a fresh step-up and is audited."""
+    from onboarding import audit
+    from onboarding.intake.export import render
+
+    p = own_person(person_id)
+    if p.status == PersonStatus.ERASED:
+        abort(404)
+    s = summary(p)
+    c = svc().cipher(p)
+    texts = {t.id: t for t in db().execute(select(ConsentText)).scalars()}
+    consents = [{"given_at": x.given_at.strftime("%Y-%m-%d"), "method": x.method,
+                 "purposes": x.purposes, "version": texts[x.text_id].version,
+                 "withdrawn_at": x.withdrawn_at.strftime("%Y-%m-%d") if x.withdrawn_at else None}
+                for x in db().execute(select(Consent).where(Consent.person_id == p.id)).scalars()]
+    evidence = [{"label": assurance_mod.CATALOGUE[e.kind].label, "result": e.result,
+                 "details": c.open("evidence_details", e.details_enc)}
+                for e in ops.evidence_of(db(), p)]
+    cards = [{"issued": a.issued_at.strftime("%Y-%m-%d") if a.issued_at else "—",
+              "status": a.status.value,
+              "expires": a.expires_at.strftime("%Y-%m-%d") if a.expires_at else "—"}
+             for a in ops.attestations_of(db(), p)]
+    pdf = render(s, consents, evidence, cards, ops.read_photo(svc(), p), p.language)
+    audit.record(db(), actor(), "person.export", object_type="person", object_id=p.id)
+    db().commit()
+    resp = make_response(pdf)
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = 'attachment; filename="my-information.pdf"'
+    return resp
+
+
 @bp.route("/<uuid:person_id>/withdraw-consent", methods=["POST"])
 @require_step_up
 def withdraw_consent(person_id: uuid.UUID) -> Response:

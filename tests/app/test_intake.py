@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy import text as text_sql
 
 from onboarding.attestation.verify import verify
 from tests.app.intake_helpers import (
@@ -440,3 +441,80 @@ def test_backup_restore_drill_after_erasure(caseworker, app, tmp_path, instance)
         if restored_db:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{restored_db}" WITH (FORCE)')
+
+
+def test_person_gets_a_copy_of_their_data_with_step_up(caseworker, app):
+    import pypdfium2
+
+    c, who = caseworker
+    pid = enrol(c)
+    issue(c, who, pid)
+    c.clock.advance(minutes=6)  # the step-up made for issuing has lapsed
+    r = c.get(f"/intake/{pid}/export.pdf")
+    assert r.headers["Location"].startswith("/account/confirm")  # exporting needs step-up
+    step_up(c, who)
+    r = c.get(f"/intake/{pid}/export.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    doc = pypdfium2.PdfDocument(r.data)
+    text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    doc.close()
+    assert CANARY_NAME in text and CANARY_DOB in text and "read_aloud" in text
+    with app.extensions["onboarding.engine"].connect() as conn:
+        assert conn.execute(text_sql("SELECT count(*) FROM audit_entry WHERE action = "
+                                     "'person.export'")).scalar() == 1
+
+
+def test_renewal_supersedes_with_a_new_expiry(caseworker, app, clock):
+    from onboarding.models import Attestation
+
+    c, who = caseworker
+    att = att_id_from(issue(c, who, enrol(c)))
+    clock.advance(days=300)
+    c.login(who)  # months later: a new session
+    certify(app, who)  # and a current certification
+    step_up(c, who)
+    r = c.post(f"/intake/attestations/{att}/reissue", {"reason": "renewal",
+                                                        "csrf_token": c.token("/home")})
+    new = att_id_from(r)
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        old, fresh = db.get(Attestation, att), db.get(Attestation, new)
+        assert old.status.value == "superseded" and old.revocation_reason == "renewal"
+        assert fresh.expires_at.replace(tzinfo=None) > old.expires_at.replace(tzinfo=None) + \
+            timedelta(days=299)
+
+
+def test_kek_rotation_keeps_everything_working(caseworker, app_factory, app, client_for):
+    """SECURITY.md 28: new primary KEK, old one decrypt-only, re-wrap, retire the old."""
+    import base64
+    import secrets
+
+    from onboarding.intake.views import svc
+    from onboarding.models import Person
+
+    c, who = caseworker
+    pid = enrol(c, names="Rotated Person")
+    old_kek = app.config["KEK"]
+    new_kek = base64.b64encode(secrets.token_bytes(32)).decode()
+    shared = {k: app.config[k] for k in ("SECRET_KEY", "BLIND_INDEX_KEY", "KEYSTORE_URL",
+                                         "UPLOAD_FOLDER")}
+    rotated = app_factory(**shared, KEK=new_kek, KEK_OLD=old_kek)
+    with rotated.test_request_context():
+        with rotated.extensions["onboarding.sessionmaker"]() as db:
+            p = db.get(Person, pid)
+            assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
+    r = rotated.test_cli_runner().invoke(args=["keys", "rewrap"])
+    assert r.exit_code == 0 and "re-wrapped 1 data keys" in r.output, r.output
+    retired = app_factory(**shared, KEK=new_kek)  # the old KEK is gone now
+    with retired.test_request_context():
+        with retired.extensions["onboarding.sessionmaker"]() as db:
+            p = db.get(Person, pid)
+            assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
+    from tests.conftest import StaffClient
+
+    again = StaffClient(retired, c.clock)
+    again.login(who)  # the TOTP seed was re-wrapped too
+    assert again.get("/intake/").status_code == 200
+    # and the NGO can still sign: issue with the re-wrapped signing key
+    certify(retired, who)
+    pid2 = enrol(again, names="After Rotation")
+    assert issue(again, who, pid2).status_code == 303

@@ -65,6 +65,18 @@ def test_no_pii_or_secrets_in_logs(captured, signed_in, client_for, make_staff, 
     c.get("/admin/audit?q=" + CANARY_NAME.replace(" ", "+"))
     c.get("/this/does/not/exist?name=" + CANARY_NAME.replace(" ", "+"))
     cookie = c.cookie()
+    # the survivor-facing flows: enrolment with canaries, issuance, card, search, export
+    from tests.app.intake_helpers import certify, enrol, ensure_key, issue
+
+    certify(app, who)
+    ensure_key(app, who.org_id)
+    pid = enrol(c)
+    r = issue(c, who, pid)
+    att = r.headers["Location"].rsplit("/", 1)[1]
+    c.get(f"/intake/attestations/{att}/card.pdf")
+    c.post("/intake/", {"q": CANARY_NAME, "csrf_token": c.token("/home")})
+    c.get(f"/intake/{pid}/export.pdf")
+    c.get(f"/intake/{pid}/identity")
     assert captured.records  # we did capture the app's logs
     blob = "\n".join(captured.lines)
     for secret in (CANARY_NAME, CANARY_DOB, CANARY_NOTE, canary_pw, who.totp_secret, code,
