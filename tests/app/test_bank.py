@@ -357,3 +357,37 @@ def test_offline_cli_with_fetched_files_then_revocation(live_app, tmp_path):
     assert status_step["ok"] is False
     usage = run("verify")
     assert usage.returncode == 2
+
+
+def test_compromised_key_invalidates_everything_it_signed(world, signed_in, app):
+    """SECURITY.md 30: revoke the key (runbook), publish: its attestations fail; a new key
+    issues again."""
+    from onboarding.models import IssuerKey
+
+    teller, _ = signed_in("verifier")
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        kid = db.execute(select(IssuerKey)).scalar_one().kid.hex()
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["keys", "revoke", "--org", "ngo legal", "--kid", kid])
+    assert r.exit_code == 0, r.output
+    assert runner.invoke(args=["trust", "publish", "--force"]).exit_code == 0
+    body = check(teller, world["qr"]).get_data(as_text=True)
+    assert "✔ Valid" not in body and "revoked" in body.lower()
+    assert runner.invoke(args=["keys", "generate", "--org", "ngo legal"]).exit_code == 0
+    cw, who = world["cw"], world["cw_who"]
+    pid = enrol(cw, names="After Compromise")
+    r = issue(cw, who, pid)
+    assert r.status_code == 303
+    publish_all(app)
+    from tests.app.test_intake import qr_of
+
+    new_qr = qr_of(app, uuid.UUID(r.headers["Location"].rsplit("/", 1)[1]))
+    assert "✔ Valid" in check(teller, new_qr).get_data(as_text=True)
+
+
+def test_retired_key_still_verifies_what_it_signed(world, signed_in, app):
+    teller, _ = signed_in("verifier")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["keys", "rotate", "--org", "ngo legal"]).exit_code == 0
+    publish_all(app)
+    assert "✔ Valid" in check(teller, world["qr"]).get_data(as_text=True)

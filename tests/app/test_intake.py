@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -498,17 +499,15 @@ def test_kek_rotation_keeps_everything_working(caseworker, app_factory, app, cli
     shared = {k: app.config[k] for k in ("SECRET_KEY", "BLIND_INDEX_KEY", "KEYSTORE_URL",
                                          "UPLOAD_FOLDER")}
     rotated = app_factory(**shared, KEK=new_kek, KEK_OLD=old_kek)
-    with rotated.test_request_context():
-        with rotated.extensions["onboarding.sessionmaker"]() as db:
-            p = db.get(Person, pid)
-            assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
+    with rotated.test_request_context(), rotated.extensions["onboarding.sessionmaker"]() as db:
+        p = db.get(Person, pid)
+        assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
     r = rotated.test_cli_runner().invoke(args=["keys", "rewrap"])
     assert r.exit_code == 0 and "re-wrapped 1 data keys" in r.output, r.output
     retired = app_factory(**shared, KEK=new_kek)  # the old KEK is gone now
-    with retired.test_request_context():
-        with retired.extensions["onboarding.sessionmaker"]() as db:
-            p = db.get(Person, pid)
-            assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
+    with retired.test_request_context(), retired.extensions["onboarding.sessionmaker"]() as db:
+        p = db.get(Person, pid)
+        assert svc().cipher(p).open("names", p.names_enc) == ["Rotated Person"]
     from tests.conftest import StaffClient
 
     again = StaffClient(retired, c.clock)
@@ -518,3 +517,47 @@ def test_kek_rotation_keeps_everything_working(caseworker, app_factory, app, cli
     certify(retired, who)
     pid2 = enrol(again, names="After Rotation")
     assert issue(again, who, pid2).status_code == 303
+
+
+def test_oversized_upload_is_refused_with_413(caseworker):
+    c, _ = caseworker
+    pid = enrol(c)
+    big = b"\xff\xd8\xff" + b"0" * (9 * 1024 * 1024)
+    # Encoded in memory by hand (the test client would spool it to a temp file that the
+    # app, rightly, never reads and so never closes).
+    boundary = "xYzBoundary7"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            f"{c.token('/home')}\r\n--{boundary}\r\nContent-Disposition: form-data; "
+            f"name=\"photo\"; filename=\"big.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            ).encode() + big + f"\r\n--{boundary}--\r\n".encode()
+    from werkzeug.test import EnvironBuilder
+
+    builder = EnvironBuilder(path=f"/intake/{pid}/photo", method="POST",
+                             base_url="https://localhost", input_stream=io.BytesIO(body),
+                             content_length=len(body),
+                             content_type=f"multipart/form-data; boundary={boundary}")
+    r = c.client.open(builder)
+    assert r.status_code == 413, r.get_data(as_text=True)[-1500:]
+    assert "Too large" in r.get_data(as_text=True)
+
+
+def test_pixel_flood_and_fake_images_give_field_errors(caseworker):
+    import struct
+    import zlib
+
+    c, _ = caseworker
+    pid = enrol(c)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    flood = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2,
+                                                             0, 0, 0)) + chunk(b"IEND", b"")
+    for data in (flood, b"GIF89a" + b"0" * 100, b"just text, not a photo"):
+        page = c.get(f"/intake/{pid}/photo").get_data(as_text=True)
+        r = c.post(f"/intake/{pid}/photo", {"photo": (io.BytesIO(data), "x.jpg"),
+                                            "csrf_token": csrf_from(page)},
+                   content_type="multipart/form-data")
+        assert r.status_code == 200
+        assert 'class="error-message"' in r.get_data(as_text=True)
