@@ -17,13 +17,23 @@ The set is synthetic and deterministic (seeded; the same images every run):
   inside a phone bezel, with the LCD's RGB sub-pixel grid, which aliases into moiré when
   photographed).
 * **Scenes**: the card or phone is laid on a desk-like background in a 1280x960 or 1920x1080
-  frame (a branch webcam or a downsized phone photo), mildly rotated and tilted, with sensor
-  noise, and saved as JPEG — the "clean" category. Every other category adds one
-  degradation at a stronger level: blur, rotation (±3–15°), scale (QR modules of 1.6–2.4 px,
-  or the QR filling the frame), perspective (a corner displaced up to 18 % of the object),
-  JPEG quality 12–35, uneven lighting (a gradient down to 25–45 % brightness with a shadow
-  edge), moiré (a fine sinusoidal interference pattern of 2.5–7 px over the frame, as when a
-  screen is photographed), and "phone photo": several of them at once at milder levels.
+  frame (a branch webcam or a downsized phone photo), mildly rotated and tilted, seen through
+  a lens (Gaussian σ 0.5 px), with sensor noise, saved as JPEG (quality 80-94): the "clean"
+  category, QR modules of 3-5 px. Every other category adds one degradation at a stronger
+  level, chosen before looking at the results as what a teller might still accept:
+
+  - blur: Gaussian σ of 0.3-0.5 module (a QR's legibility limit is near 0.5 module);
+  - rotation: ±3-15°;
+  - scale: QR modules of 2.0-2.6 px (below 2 px per module a sampled QR cannot be expected
+    to read), or 6-8 px with the QR filling the frame;
+  - perspective: each corner displaced by up to 8-18 % of the object;
+  - JPEG quality 12-35;
+  - uneven lighting: a gradient down to 25-45 % brightness with vignetting, and in 60 % of
+    them a shadow edge;
+  - moiré: a fine sinusoidal interference pattern (two beating waves, period 2.5-7 px,
+    amplitude 15-35 %, slightly tinted) over the frame, as when a screen is photographed;
+  - "phone photo": several at once at milder levels (σ 0.1-0.3 module, ±2-10°, tilt
+    4-10 %, light down to 45-70 %, JPEG 60-84, more noise, moiré on screens).
 
 An image counts as decoded only if the text read back equals the attestation text. Time per
 image is ``decode_image(jpeg_bytes)`` end to end: JPEG decode, greyscale, zxing-cpp.
@@ -192,7 +202,7 @@ class Params:
     module_px: float  # QR module size in the photo
     rotation: float  # degrees
     tilt: float  # max corner displacement, share of the object's size
-    blur: float  # Gaussian radius, in modules
+    blur: float  # Gaussian sigma of the whole optics, in modules (0: the lens's 0.5 px)
     jpeg: int
     light_low: float  # darkest share of full brightness
     shadow: bool
@@ -211,11 +221,11 @@ def params_for(category: str, medium: Medium, rng: np.random.Generator) -> Param
                light_low=u(0.85, 1.0), shadow=False, moire=0.0, moire_period=5.0,
                noise=u(1.5, 4.0))
     if category == "blur":
-        p.blur = u(0.25, 0.45)
+        p.blur = u(0.3, 0.5)
     elif category == "rotation":
         p.rotation = sign * u(3, 15)
     elif category == "scale":
-        p.module_px = u(1.6, 2.4) if rng.random() < 0.6 else u(6.0, 8.0)
+        p.module_px = u(2.0, 2.6) if rng.random() < 0.6 else u(6.0, 8.0)
     elif category == "perspective":
         p.tilt = u(0.08, 0.18)
     elif category == "jpeg":
@@ -263,8 +273,8 @@ def background(size: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.float32)
 
 
-def scene(medium: Medium, p: Params, rng: np.random.Generator) -> bytes:
-    """Photograph ``medium`` under ``p``: returns JPEG bytes."""
+def scene(medium: Medium, p: Params, rng: np.random.Generator) -> tuple[bytes, float]:
+    """Photograph ``medium`` under ``p``: JPEG bytes and the QR module size in pixels."""
     w, h = p.frame
     qx0, _, qx1, _ = medium.qr_box
     # Object size so that one QR module is p.module_px in the photo, capped to fit the frame.
@@ -308,8 +318,9 @@ def scene(medium: Medium, p: Params, rng: np.random.Generator) -> bytes:
     obj = np.asarray(warped, dtype=np.float32)
     alpha = obj[..., 3:4] / 255.0
     img = frame * (1 - alpha) + obj[..., :3] * alpha
-    # Lens: a little blur always (half a pixel), more when asked (in modules).
-    radius = 0.5 + p.blur * p.module_px
+    # Optics: a lens always blurs a little (sigma 0.5 px); out of focus, more (in modules).
+    module = scale * (qx1 - qx0) / medium.modules
+    radius = max(0.5, p.blur * module)
     img = np.asarray(Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).filter(
         ImageFilter.GaussianBlur(radius)), dtype=np.float32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -337,7 +348,7 @@ def scene(medium: Medium, p: Params, rng: np.random.Generator) -> bytes:
     img = img + rng.normal(0, p.noise, img.shape)
     out = io.BytesIO()
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=p.jpeg)
-    return out.getvalue()
+    return out.getvalue(), module
 
 
 # ---------------------------------------------------------------------- run
@@ -347,8 +358,40 @@ class Sample:
     payload: str
     medium: str
     frame: tuple[int, int]
+    detail: str  # the degradation's level, for the list of failures
     decoded: bool
     seconds: float
+    fallback_decoded: bool  # candidate: a sharpened, then an upscaled second try
+    fallback_seconds: float
+
+
+def detail(category: str, p: Params, module: float) -> str:
+    return {
+        "blur": f"σ {p.blur:.2f} module",
+        "rotation": f"{p.rotation:+.0f}°",
+        "perspective": f"tilt {p.tilt:.2f}",
+        "jpeg": f"quality {p.jpeg}",
+        "lighting": f"down to {p.light_low:.2f}" + (" + shadow" if p.shadow else ""),
+        "moire": f"amplitude {p.moire:.2f}, period {p.moire_period:.1f} px",
+        "phone photo": f"σ {p.blur:.2f} module, {p.rotation:+.0f}°, tilt {p.tilt:.2f}, "
+                       f"quality {p.jpeg}, light {p.light_low:.2f}",
+    }.get(category, "") + (", " if category not in ("clean", "scale") else "") + \
+        f"{module:.1f} px/module"
+
+
+def fallback(photo: bytes) -> str | None:
+    """Not in the app: what a second pass could add when ``decode_image`` finds nothing."""
+    import zxingcpp
+
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    with Image.open(io.BytesIO(photo)) as image:
+        gray = image.convert("L")
+    for attempt in (gray.filter(ImageFilter.UnsharpMask(radius=3, percent=150, threshold=0)),
+                    gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)):
+        for result in zxingcpp.read_barcodes(attempt, formats=qr_only):
+            if result.valid and result.text:
+                return str(result.text)
+    return None
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -377,7 +420,7 @@ def run(per_cell: int, smoke: bool, save: Path | None,
                 for k in range(per_cell):
                     rng = np.random.default_rng([SEED, c_idx, p_idx, m_idx, k])
                     p = params_for(category, medium, rng)
-                    photo = scene(medium, p, rng)
+                    photo, module = scene(medium, p, rng)
                     if save is not None:
                         save.mkdir(parents=True, exist_ok=True)
                         (save / f"{index:04d}-{category.replace(' ', '_')}-{medium.name}-"
@@ -388,8 +431,15 @@ def run(per_cell: int, smoke: bool, save: Path | None,
                         ok = decode_image(photo) == pl.text
                     except QrDecodeError:
                         ok = False
-                    samples.append(Sample(category, pl.name, medium.name, p.frame, ok,
-                                          time.perf_counter() - t))
+                    seconds = time.perf_counter() - t
+                    extra_ok, extra = ok, 0.0
+                    if not ok:
+                        t = time.perf_counter()
+                        extra_ok = fallback(photo) == pl.text
+                        extra = time.perf_counter() - t
+                    samples.append(Sample(category, pl.name, medium.name, p.frame,
+                                          detail(category, p, module), ok, seconds, extra_ok,
+                                          seconds + extra))
         done = [s for s in samples if s.category == category]
         report(f"{category}: {sum(s.decoded for s in done)}/{len(done)} decoded")
     return samples, notes
@@ -407,53 +457,57 @@ def main() -> int:
     samples, notes = run(1 if args.smoke else args.per_cell, args.smoke, args.save,
                          lambda m: print(m, flush=True))
     share = sum(s.decoded for s in samples) / len(samples)
-    times = [s.seconds for s in samples]
-    p95 = percentile(times, 0.95)
-
-    def line(label: str, group: list[Sample], target: str = "") -> tuple[str, ...]:
-        ok = sum(s.decoded for s in group)
-        ts = [s.seconds for s in group]
-        return (label, f"{ok}/{len(group)}", f"{100 * ok / len(group):.1f} %",
-                f"{statistics.median(ts) * 1e3:.0f} / {percentile(ts, 0.95) * 1e3:.0f} ms",
-                target)
+    p95 = percentile([s.seconds for s in samples], 0.95)
 
     def met(ok: bool) -> str:
         return "met" if ok else "**not met**"
 
-    rows = [line("**All images**", samples,
-                 f"≥ 98 %: {met(share >= 0.98)}; p95 ≤ 100 ms: {met(p95 <= 0.1)}")]
+    def line(label: str, group: list[Sample], target: str = "") -> str:
+        ok = sum(s.decoded for s in group)
+        ts = [s.seconds for s in group]
+        alt = sum(s.fallback_decoded for s in group)
+        alt_p95 = percentile([s.fallback_seconds for s in group], 0.95)
+        cells = (label, f"{ok}/{len(group)}", f"{100 * ok / len(group):.1f} %",
+                 f"{statistics.median(ts) * 1e3:.0f} / {percentile(ts, 0.95) * 1e3:.0f} ms",
+                 target, f"{100 * alt / len(group):.1f} %, p95 {alt_p95 * 1e3:.0f} ms")
+        return "| " + " | ".join(cells) + " |\n"
+
     by: dict[str, list[Sample]] = defaultdict(list)
     for s in samples:
         by[s.category].append(s)
-    rows += [line(cat, by[cat]) for cat in CATEGORIES]
-    by_other: dict[str, list[Sample]] = defaultdict(list)
-    for s in samples:
-        by_other[f"medium: {s.medium}"].append(s)
-        by_other[f"payload: {s.payload}"].append(s)
-        by_other[f"frame: {s.frame[0]}x{s.frame[1]}"].append(s)
-    rows += [line(key, by_other[key]) for key in sorted(by_other)]
-    import zxingcpp
+        by[f"medium: {s.medium}"].append(s)
+        by[f"payload: {s.payload}"].append(s)
+        by[f"frame: {s.frame[0]}x{s.frame[1]}"].append(s)
+    others = sorted(k for k in by if ":" in k)
+    import importlib.metadata
 
     header = (
         "# QR-from-photo decoding benchmark\n\n"
         f"Generated by `bench/qr_photo_bench.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
         f"{os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}, "
-        f"zxing-cpp {zxingcpp.__version__ if hasattr(zxingcpp, '__version__') else '?'}, "
-        f"Pillow {Image.__version__}. {len(samples)} synthetic photos (seed {SEED}, the same "
-        "every run): 2 payloads × 2 media (printed card, phone screen) × "
-        f"{len(CATEGORIES)} categories; see the script's docstring for how they are made. "
-        "Decoded = `decode_image()` returned exactly the attestation text. Time = "
+        f"zxing-cpp {importlib.metadata.version('zxing-cpp')}, Pillow {Image.__version__}. "
+        f"{len(samples)} synthetic photos (seed {SEED}, the same every run): 2 payloads × 2 "
+        f"media (printed card, phone screen) × {len(CATEGORIES)} categories; how they are made "
+        "and the level of each degradation: the script's docstring. Decoded = "
+        "`decode_image()` returned exactly the attestation text. Time = "
         "`decode_image(jpeg_bytes)` per image (JPEG decode, greyscale, zxing-cpp), one "
-        f"thread. Run time {time.time() - started:.0f} s.\n\n"
-        "| Images | Decoded | Share | Median / p95 time | Target |\n|---|---|---|---|---|\n"
+        "thread. The last column is **not the app**: a candidate second pass (unsharp mask, "
+        "then 2× upscale) tried only when `decode_image` finds nothing, with its time added. "
+        f"Run time {time.time() - started:.0f} s.\n\n"
+        "| Images | Decoded | Share | Median / p95 time | Target | With a second pass "
+        "(candidate) |\n|---|---|---|---|---|---|\n"
     )
-    table = header + "".join("| " + " | ".join(r) + " |\n" for r in rows)
+    table = header + line("**All images**", samples,
+                          f"≥ 98 %: {met(share >= 0.98)}; p95 ≤ 100 ms: {met(p95 <= 0.1)}")
+    table += "".join(line(cat, by[cat]) for cat in CATEGORIES)
+    table += "".join(line(key, by[key]) for key in others)
     table += "\nPayloads:\n\n" + "".join(f"- {n}\n" for n in notes)
     failed = [s for s in samples if not s.decoded]
     if failed:
-        table += "\nNot decoded: " + "; ".join(
-            f"{s.category} / {s.medium} / {s.payload} / {s.frame[0]}x{s.frame[1]}"
-            for s in failed) + "\n"
+        table += "\nNot decoded by `decode_image` (level of the degradation; ✓ = the " \
+                 "candidate second pass reads it):\n\n"
+        table += "".join(f"- {s.category}, {s.medium}, {s.payload}, {s.frame[0]}x{s.frame[1]}:"
+                         f" {s.detail}{' ✓' if s.fallback_decoded else ''}\n" for s in failed)
     print(table)
     if not args.smoke:
         (HERE / "results").mkdir(exist_ok=True)

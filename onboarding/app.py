@@ -142,6 +142,15 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bank_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(registry_bp)
+    from onboarding.compliance.policies import bp as policies_bp
+    from onboarding.compliance.reports import bp as reports_bp
+    from onboarding.compliance.views import bp as compliance_bp
+    from onboarding.compliance.views import ngo_bp as safeguarding_ngo_bp
+
+    app.register_blueprint(compliance_bp)
+    app.register_blueprint(safeguarding_ngo_bp)
+    app.register_blueprint(policies_bp)
+    app.register_blueprint(reports_bp)
 
     from onboarding.cli import register_app_commands
 

@@ -26,6 +26,7 @@ ORG_ADMINS: Final = frozenset({Role.NGO_ADMIN, Role.BANK_ADMIN, Role.PLATFORM_AD
 PLATFORM: Final = frozenset({Role.PLATFORM_ADMIN})
 CASEWORKERS: Final = frozenset({Role.CASEWORKER})
 NGO_ADMINS: Final = frozenset({Role.NGO_ADMIN})
+COMPLIANCE: Final = frozenset({Role.COMPLIANCE_OFFICER})
 
 POLICY: dict[str, Spec] = {
     "static": PUBLIC,
@@ -92,6 +93,31 @@ POLICY: dict[str, Spec] = {
     # token-authenticated API (the key is checked in the view) and its description
     "api.create_verification": {"POST": PUBLIC},
     "api.openapi": PUBLIC,
+    # compliance workspace (bank)
+    "compliance.queue": COMPLIANCE,
+    "compliance.case": COMPLIANCE,
+    "compliance.assign": {"POST": COMPLIANCE},
+    "compliance.approve": {"POST": COMPLIANCE},
+    "compliance.propose": {"POST": COMPLIANCE},
+    "compliance.decide_proposal": {"POST": COMPLIANCE},
+    "compliance.hit": {"POST": COMPLIANCE},
+    "compliance.safeguarding": {"POST": COMPLIANCE},
+    "compliance.wider_view": {"POST": COMPLIANCE},
+    "compliance.screening_lists": frozenset({Role.BANK_ADMIN, Role.COMPLIANCE_OFFICER}),
+    "ngo_safeguarding.inbox": NGO_ADMINS,
+    "ngo_safeguarding.reply": {"POST": NGO_ADMINS},
+    "policies.index": COMPLIANCE,
+    "policies.new": COMPLIANCE,
+    "policies.detail": COMPLIANCE,
+    "policies.backtest": {"POST": COMPLIANCE},
+    "policies.propose_publish": {"POST": COMPLIANCE},
+    "policies.decide": {"POST": COMPLIANCE},
+    "policies.archive": {"POST": COMPLIANCE},
+    "reports.dashboard": frozenset({Role.COMPLIANCE_OFFICER, Role.REPORTING_OFFICER,
+                                    Role.BANK_ADMIN}),
+    "reports.export_csv": frozenset({Role.COMPLIANCE_OFFICER, Role.REPORTING_OFFICER,
+                                     Role.BANK_ADMIN}),
+    "reports.sar": frozenset({Role.REPORTING_OFFICER}),
     # issuer registry (authority)
     "registry.issuers": PLATFORM,
     "registry.accredit": {"POST": PLATFORM},

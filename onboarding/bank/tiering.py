@@ -96,6 +96,17 @@ def engine_input(db: Session, case: BankCase, claims: dict[str, Any]) -> dict[st
     }
 
 
+def minimise(doc: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot kept in clear for backtests: no names, year of birth only."""
+    import copy
+
+    out = copy.deepcopy(doc)
+    claims = (out.get("attestation") or {}).get("claims") or {}
+    if claims.get("date_of_birth"):
+        claims["date_of_birth"] = str(claims["date_of_birth"])[:4]
+    return out
+
+
 def _epoch(iso: str | None) -> int:
     if not iso:
         return 0
@@ -104,11 +115,18 @@ def _epoch(iso: str | None) -> int:
 
 def recommend(db: Session, actor: Actor, keystore: KeyStore, case: BankCase) -> dict[str, Any]:
     """Run the engine with the bank's policy and keep the decision on the case."""
+    from onboarding.compliance.operations import active_policy, screening_check
+
     claims = case_claims(keystore, case)
-    policy = default_policy()
-    decision = risk.assess(risk.parse_input(engine_input(db, case, claims)), policy)
+    policy, policy_row = active_policy(db, case.org_id)
+    doc = engine_input(db, case, claims)
+    doc["bank_checks"]["screening"] = screening_check(db, case, claims, policy)
+    decision = risk.assess(risk.parse_input(doc), policy)
     body = decision.to_dict()
     case.recommendation = body
+    case.policy_id = policy_row.id if policy_row else None
+    case.engine_input = minimise(doc)
+    case.version += 1
     case.status = {"approve": "recommended", "refer": "referred", "hold": "held",
                    "decline": "declined_pending"}.get(body["outcome"], "open")
     audit.record(db, actor, "case.recommend", object_type="bank_case", object_id=case.id,

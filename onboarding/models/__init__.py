@@ -1,6 +1,14 @@
 """Typed SQLAlchemy 2 models. Every key is a random UUIDv4 (SECURITY.md 10)."""
 
 from onboarding.models.bank import ApiKey, BankCase, TrustListVersion, Verification
+from onboarding.models.compliance import (
+    BankPolicy,
+    Proposal,
+    SafeguardingMessage,
+    ScreeningHit,
+    ScreeningList,
+    WhitelistEntry,
+)
 from onboarding.models.core import (
     AuditEntry,
     AuditHead,
@@ -36,6 +44,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "BankCase",
+    "BankPolicy",
     "CaseworkerCertification",
     "Consent",
     "ConsentText",
@@ -49,12 +58,17 @@ __all__ = [
     "Organisation",
     "Person",
     "PersonStatus",
+    "Proposal",
     "RecoveryCode",
     "RefereeSession",
     "Role",
+    "SafeguardingMessage",
+    "ScreeningHit",
+    "ScreeningList",
     "StaffSession",
     "StatusList",
     "TrustListVersion",
     "User",
     "Verification",
+    "WhitelistEntry",
 ]

@@ -87,3 +87,14 @@ class BankCase(Base):
     #: Issuer of the attestation (for the safeguarding channel; not personal data).
     issuer_org_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     recommendation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Bumped on every change: a four-eyes approval is bound to the version proposed.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    due_at: Mapped[datetime | None] = mapped_column(_tz(), nullable=True)
+    policy_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    applicant_key: Mapped[str] = mapped_column(String(64), default="")
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Minimised snapshot of the engine input (no names; date of birth cut to the year) so
+    #: policy backtests and re-tiering need no decryption.
+    engine_input: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(_tz(), nullable=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: (none)
-Create Date: 2026-11-23 12:41:52.992652
+Create Date: 2026-11-23 12:52:31.547285
 """
 
 from __future__ import annotations
@@ -169,6 +169,26 @@ def upgrade() -> None:
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_key_org_id'), ['org_id'], unique=False)
 
+    op.create_table('bank_policy',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('backtest', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['staff_user.id'], name=op.f('fk_bank_policy_created_by_staff_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_bank_policy_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_policy'))
+    )
+    with op.batch_alter_table('bank_policy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_policy_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bank_policy_state'), ['state'], unique=False)
+
     op.create_table('caseworker_certification',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -216,6 +236,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_status'), ['status'], unique=False)
 
+    op.create_table('proposal',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('object_type', sa.String(length=32), nullable=False),
+    sa.Column('object_id', sa.Uuid(), nullable=False),
+    sa.Column('object_version', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('reason_code', sa.String(length=32), nullable=False),
+    sa.Column('reason_text_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('proposed_by', sa.Uuid(), nullable=False),
+    sa.Column('proposed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('decided_by', sa.Uuid(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by'], ['staff_user.id'], name=op.f('fk_proposal_decided_by_staff_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_proposal_org_id_organisation')),
+    sa.ForeignKeyConstraint(['proposed_by'], ['staff_user.id'], name=op.f('fk_proposal_proposed_by_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal'))
+    )
+    with op.batch_alter_table('proposal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposal_object_id'), ['object_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposal_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposal_status'), ['status'], unique=False)
+
     op.create_table('recovery_code',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('user_id', sa.Uuid(), nullable=False),
@@ -226,6 +271,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
+
+    op.create_table('screening_list',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('fmt', sa.String(length=16), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('uploaded_by', sa.Uuid(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_screening_list_org_id_organisation')),
+    sa.ForeignKeyConstraint(['uploaded_by'], ['staff_user.id'], name=op.f('fk_screening_list_uploaded_by_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_screening_list'))
+    )
+    with op.batch_alter_table('screening_list', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_screening_list_org_id'), ['org_id'], unique=False)
 
     op.create_table('staff_session',
     sa.Column('id_hash', sa.String(length=64), nullable=False),
@@ -256,6 +319,24 @@ def upgrade() -> None:
     with op.batch_alter_table('verification', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_verification_attestation_hash'), ['attestation_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_verification_org_id'), ['org_id'], unique=False)
+
+    op.create_table('whitelist_entry',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('applicant_key', sa.String(length=64), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('note_code', sa.String(length=32), nullable=False),
+    sa.Column('created_by', sa.Uuid(), nullable=False),
+    sa.Column('approved_by', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by'], ['staff_user.id'], name=op.f('fk_whitelist_entry_approved_by_staff_user')),
+    sa.ForeignKeyConstraint(['created_by'], ['staff_user.id'], name=op.f('fk_whitelist_entry_created_by_staff_user')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_whitelist_entry_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_whitelist_entry'))
+    )
+    with op.batch_alter_table('whitelist_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_whitelist_entry_applicant_key'), ['applicant_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_whitelist_entry_org_id'), ['org_id'], unique=False)
 
     op.create_table('attestation',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -300,12 +381,21 @@ def upgrade() -> None:
     sa.Column('claims_enc', sa.LargeBinary(), nullable=False),
     sa.Column('issuer_org_id', sa.Uuid(), nullable=True),
     sa.Column('recommendation', sa.JSON(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('assigned_to', sa.Uuid(), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('policy_id', sa.Uuid(), nullable=True),
+    sa.Column('applicant_key', sa.String(length=64), nullable=False),
+    sa.Column('decision', sa.JSON(), nullable=True),
+    sa.Column('engine_input', sa.JSON(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['staff_user.id'], name=op.f('fk_bank_case_created_by_staff_user')),
     sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_bank_case_org_id_organisation')),
     sa.ForeignKeyConstraint(['verification_id'], ['verification.id'], name=op.f('fk_bank_case_verification_id_verification')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_case'))
     )
     with op.batch_alter_table('bank_case', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bank_case_assigned_to'), ['assigned_to'], unique=False)
         batch_op.create_index(batch_op.f('ix_bank_case_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bank_case_status'), ['status'], unique=False)
 
@@ -380,9 +470,63 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['attestation_id'], ['attestation.id'], name=op.f('fk_handover_link_attestation_id_attestation'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_handover_link'))
     )
+    op.create_table('safeguarding_message',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('bank_org_id', sa.Uuid(), nullable=False),
+    sa.Column('ngo_org_id', sa.Uuid(), nullable=False),
+    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('body_enc', sa.LargeBinary(), nullable=False),
+    sa.Column('sent_by', sa.Uuid(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['bank_org_id'], ['organisation.id'], name=op.f('fk_safeguarding_message_bank_org_id_organisation')),
+    sa.ForeignKeyConstraint(['case_id'], ['bank_case.id'], name=op.f('fk_safeguarding_message_case_id_bank_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ngo_org_id'], ['organisation.id'], name=op.f('fk_safeguarding_message_ngo_org_id_organisation')),
+    sa.ForeignKeyConstraint(['sent_by'], ['staff_user.id'], name=op.f('fk_safeguarding_message_sent_by_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_safeguarding_message'))
+    )
+    with op.batch_alter_table('safeguarding_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_safeguarding_message_bank_org_id'), ['bank_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_safeguarding_message_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_safeguarding_message_ngo_org_id'), ['ngo_org_id'], unique=False)
+
+    op.create_table('screening_hit',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('org_id', sa.Uuid(), nullable=False),
+    sa.Column('case_id', sa.Uuid(), nullable=False),
+    sa.Column('list_id', sa.Uuid(), nullable=False),
+    sa.Column('entity_id', sa.String(length=64), nullable=False),
+    sa.Column('entity_name', sa.String(length=300), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('matched', sa.JSON(), nullable=False),
+    sa.Column('disposition', sa.String(length=16), nullable=False),
+    sa.Column('decided_by', sa.Uuid(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['bank_case.id'], name=op.f('fk_screening_hit_case_id_bank_case'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['list_id'], ['screening_list.id'], name=op.f('fk_screening_hit_list_id_screening_list')),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], name=op.f('fk_screening_hit_org_id_organisation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_screening_hit'))
+    )
+    with op.batch_alter_table('screening_hit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_screening_hit_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_screening_hit_org_id'), ['org_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('screening_hit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_screening_hit_org_id'))
+        batch_op.drop_index(batch_op.f('ix_screening_hit_case_id'))
+
+    op.drop_table('screening_hit')
+    with op.batch_alter_table('safeguarding_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_safeguarding_message_ngo_org_id'))
+        batch_op.drop_index(batch_op.f('ix_safeguarding_message_case_id'))
+        batch_op.drop_index(batch_op.f('ix_safeguarding_message_bank_org_id'))
+
+    op.drop_table('safeguarding_message')
     op.drop_table('handover_link')
     op.drop_table('referee_session')
     with op.batch_alter_table('name_token', schema=None) as batch_op:
@@ -400,6 +544,7 @@ def downgrade() -> None:
     with op.batch_alter_table('bank_case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bank_case_status'))
         batch_op.drop_index(batch_op.f('ix_bank_case_org_id'))
+        batch_op.drop_index(batch_op.f('ix_bank_case_assigned_to'))
 
     op.drop_table('bank_case')
     with op.batch_alter_table('attestation', schema=None) as batch_op:
@@ -408,6 +553,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attestation_org_id'))
 
     op.drop_table('attestation')
+    with op.batch_alter_table('whitelist_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_whitelist_entry_org_id'))
+        batch_op.drop_index(batch_op.f('ix_whitelist_entry_applicant_key'))
+
+    op.drop_table('whitelist_entry')
     with op.batch_alter_table('verification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_verification_org_id'))
         batch_op.drop_index(batch_op.f('ix_verification_attestation_hash'))
@@ -417,10 +567,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_staff_session_user_id'))
 
     op.drop_table('staff_session')
+    with op.batch_alter_table('screening_list', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_screening_list_org_id'))
+
+    op.drop_table('screening_list')
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
 
     op.drop_table('recovery_code')
+    with op.batch_alter_table('proposal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposal_status'))
+        batch_op.drop_index(batch_op.f('ix_proposal_org_id'))
+        batch_op.drop_index(batch_op.f('ix_proposal_object_id'))
+
+    op.drop_table('proposal')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_status'))
         batch_op.drop_index(batch_op.f('ix_person_org_id'))
@@ -431,6 +591,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_caseworker_certification_user_id'))
 
     op.drop_table('caseworker_certification')
+    with op.batch_alter_table('bank_policy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bank_policy_state'))
+        batch_op.drop_index(batch_op.f('ix_bank_policy_org_id'))
+
+    op.drop_table('bank_policy')
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_key_org_id'))
 

@@ -1,0 +1,114 @@
+"""Compliance operations: the bank's active policy, screening of a case, decisions."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import risk
+from onboarding import audit
+from onboarding.audit import Actor
+from onboarding.clock import now
+from onboarding.models import BankCase, BankPolicy, ScreeningHit, ScreeningList, WhitelistEntry
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_policy(source: str) -> risk.Policy:
+    return risk.load_policy(source)
+
+
+def active_policy(db: Session, org_id: uuid.UUID) -> tuple[risk.Policy, BankPolicy | None]:
+    """The bank's published policy, or the shipped default when it has none."""
+    row = db.execute(select(BankPolicy).where(BankPolicy.org_id == org_id,
+                                              BankPolicy.state == "published")
+                     .order_by(BankPolicy.published_at.desc()).limit(1)).scalar_one_or_none()
+    if row is None:
+        from onboarding.bank.tiering import default_policy
+
+        return default_policy(), None
+    return _parse_policy(row.source), row
+
+
+def applicant_key(org_id: uuid.UUID, attestation_id: str) -> str:
+    """Stable per-bank key for an applicant (whitelists survive re-screening)."""
+    return hashlib.sha256(org_id.bytes + attestation_id.encode()).hexdigest()[:32]
+
+
+def active_lists(db: Session, org_id: uuid.UUID) -> list[ScreeningList]:
+    """The bank's active screening lists (newest version of each name)."""
+    rows = db.execute(select(ScreeningList).where(ScreeningList.org_id == org_id,
+                                                  ScreeningList.active.is_(True))
+                      .order_by(ScreeningList.version.desc())).scalars()
+    seen: dict[str, ScreeningList] = {}
+    for row in rows:
+        seen.setdefault(row.name, row)
+    return list(seen.values())
+
+
+def _watchlist(row: ScreeningList) -> Any:
+    from risk.screening import load_ofac_sdn, load_simple_csv
+
+    if row.fmt == "ofac":
+        return load_ofac_sdn(row.content)
+    return load_simple_csv(row.content, name=row.name, id_prefix=f"{row.name}-v{row.version}")
+
+
+def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
+                    policy: risk.Policy) -> dict[str, Any]:
+    """Screen the applicant against the bank's lists; store hits (keeping dispositions of
+    earlier hits and the whitelist); return ``bank_checks.screening`` for the engine."""
+    from risk.screening import Applicant, Screener
+
+    lists = active_lists(db, case.org_id)
+    if not lists:
+        return {"status": "not_run", "hits": []}
+    c = claims.get("claims") or {}
+    if not case.applicant_key:
+        case.applicant_key = applicant_key(case.org_id, c.get("attestation_id", str(case.id)))
+    whitelist = [(w.applicant_key, w.entity_id) for w in db.execute(
+        select(WhitelistEntry).where(WhitelistEntry.org_id == case.org_id)).scalars()]
+    screener = Screener([_watchlist(r) for r in lists], policy.screening, whitelist=whitelist)
+    result = screener.screen(Applicant(case.applicant_key, tuple(c.get("names") or ()),
+                                       c.get("date_of_birth"),
+                                       bool(c.get("date_of_birth_approximate")),
+                                       c.get("nationality")))
+    old = {h.entity_id: h for h in db.execute(select(ScreeningHit).where(
+        ScreeningHit.case_id == case.id)).scalars()}
+    by_name = {r.name: r for r in lists}
+    hits = []
+    for h in result.hits:
+        row = old.get(h.entity_id)
+        if row is None:
+            row = ScreeningHit(id=uuid.uuid4(), org_id=case.org_id, case_id=case.id,
+                               list_id=by_name[h.list_name].id if h.list_name in by_name
+                               else lists[0].id, entity_id=h.entity_id,
+                               entity_name=h.matched_name[:300], score=round(h.score),
+                               matched={"name": round(h.name_score), "dob": h.dob_signal,
+                                        "nationality": h.nationality_signal})
+            db.add(row)
+        if h.disposition.value == "cleared" and row.disposition == "open":
+            row.disposition = "no_hit"
+        item = h.to_dict()
+        item["disposition"] = {"open": "open", "no_hit": "cleared",
+                               "confirmed": "confirmed"}.get(row.disposition, "open")
+        hits.append(item)
+    db.flush()
+    return {"status": "completed", "hits": hits}
+
+
+def record_decision(db: Session, actor: Actor, case: BankCase, *, outcome: str, tier: str,
+                    how: str, proposal_id: uuid.UUID | None = None) -> None:
+    """The bank's decision on a case (the engine only recommended)."""
+    case.decision = {"outcome": outcome, "tier": tier, "how": how,
+                     "by": str(actor.user_id), "proposal": str(proposal_id) if proposal_id
+                     else None, "policy": (case.recommendation or {}).get("policy")}
+    case.decided_at = now()
+    case.status = {"approve": "approved", "decline": "declined"}.get(outcome, outcome)
+    case.version += 1
+    audit.record(db, actor, "case.decide", object_type="bank_case", object_id=case.id,
+                 org_id=case.org_id, outcome=outcome, tier=tier, how=how)
