@@ -55,7 +55,9 @@ def _watchlist(row: ScreeningList) -> Any:
 
     if row.fmt == "ofac":
         return load_ofac_sdn(row.content)
-    return load_simple_csv(row.content, name=row.name, id_prefix=f"{row.name}-v{row.version}")
+    # Entity ids must survive new list versions (whitelists refer to them): row-based ids
+    # under the list name stay stable as long as a new version appends rows.
+    return load_simple_csv(row.content, name=row.name, id_prefix=row.name)
 
 
 def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
@@ -89,7 +91,8 @@ def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
                                else lists[0].id, entity_id=h.entity_id,
                                entity_name=h.matched_name[:300], score=round(h.score),
                                matched={"name": round(h.name_score), "dob": h.dob_signal,
-                                        "nationality": h.nationality_signal})
+                                        "nationality": h.nationality_signal},
+                               disposition="open")
             db.add(row)
         if h.disposition.value == "cleared" and row.disposition == "open":
             row.disposition = "no_hit"

@@ -132,7 +132,8 @@ def test_whitelisted_pair_stays_cleared_on_rescreening(world, bank_with_list, si
     with app.extensions["onboarding.sessionmaker"]() as db:
         hits = db.execute(select(ScreeningHit).where(
             ScreeningHit.case_id == __import__("uuid").UUID(case2))).scalars().all()
-        assert hits and all(h.disposition == "no_hit" for h in hits)
+        wl = [(w.applicant_key, w.entity_id) for w in db.execute(select(WhitelistEntry)).scalars()]
+        assert hits and all(h.disposition == "no_hit" for h in hits), (wl, [(h.entity_id, h.disposition) for h in hits])
 
 
 def test_safeguarding_channel_reaches_only_the_issuing_ngo(world, signed_in, app):  # noqa: F811
