@@ -30,6 +30,7 @@ test-postgresql: install
 	ONBOARDING_TEST_DB=postgresql $(VENV)/bin/pytest
 
 bench: install
+	@scripts/ensure-wrk.sh || true
 	$(VENV)/bin/python bench/run.py
 
 docs: install browser

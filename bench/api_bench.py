@@ -2,7 +2,7 @@
 endpoint in the same server setup, with latency percentiles and errors at 16 connections.
 
     .venv/bin/python bench/api_bench.py            # full run, writes bench/results/api.md
-    .venv/bin/python bench/api_bench.py --smoke    # tiny (about 25 s), writes nothing (CI)
+    .venv/bin/python bench/api_bench.py --smoke    # tiny (about 15 s), writes nothing (CI)
 
 What runs, all on 127.0.0.1 and all torn down at the end:
 
@@ -15,17 +15,19 @@ What runs, all on 127.0.0.1 and all torn down at the end:
   ``onboarding.bank.operations.create_api_key``;
 * two gunicorn servers with the same settings (2 sync workers, as in docs/operations.md):
   the app (``onboarding:create_app()``) and a bare Flask app whose same route returns a
-  constant;
+  constant. Sync workers close the connection after each response (no keep-alive), on both
+  sides alike;
 * the load generator: Debian's ``wrk`` (``scripts/ensure-wrk.sh`` installs it), 16
   connections, 2 threads, every request the same ``POST`` with a JSON body and an
   ``Authorization`` header, to both servers. Without wrk, a Python load generator (threads
   with ``http.client``) takes its place and the table says so; it is slower than wrk, so
   it flatters the ratio (the baseline is capped by the generator).
 
-The API is rate limited to 120 requests per minute per key (Flask-Limiter, memory storage
-per worker) and the limit is hard-coded in ``onboarding/api/views.py`` (no configuration
-raises it). So the load rotates over many keys, enough that none reaches its limit: the
-limiter stays in the measured path, and any 429 would show up as an error.
+The API is rate limited to 120 requests per minute per key (Flask-Limiter; memory storage
+per worker here, as no Redis is configured: with Redis each check adds a round trip) and
+the limit is hard-coded in ``onboarding/api/views.py`` (no configuration raises it). So the
+load rotates over many keys, enough that none reaches its limit: the limiter stays in the
+measured path, and any 429 would show up as an error.
 
 Rounds alternate baseline and API so that the drift of a shared 2-core machine hits both
 sides alike; the ratio reported is the median of the per-round ratios. The load generator
@@ -243,18 +245,32 @@ def in_process(app: Any, world: World) -> list[str]:
         t_auth = median_time(lambda: bank_ops.authenticate_api_key(db, world.keys[0]), n)
         t_run = median_time(record_and_commit, n)
     t_write = max(0.0, t_run - t_ctx - t_verify)
+    statements = [0]
+
+    def count_statement(*_args: Any) -> None:
+        statements[0] += 1
+
+    from sqlalchemy import event
+
+    engine = app.extensions["onboarding.engine"]
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        for _ in range(10):
+            api()
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
     return [
-        f"- whole API request through Flask's test client (no HTTP): {t_api * 1e3:.2f} ms; "
-        f"the bare endpoint the same way: {t_bare * 1e3:.2f} ms",
+        f"- whole API request through Flask's test client (no HTTP): {t_api * 1e3:.2f} ms, "
+        f"{statements[0] / 10:.0f} SQL statements and one commit; the bare endpoint the same "
+        f"way: {t_bare * 1e3:.2f} ms",
         f"- `verifier_context()`: load and verify the signed trust list and every published "
         f"status list (131,072 entries each), on every request: {t_ctx * 1e3:.2f} ms",
         f"- `verify()` of the {len(world.qr)}-character QR text itself: "
         f"{t_verify * 1e3:.2f} ms",
         f"- `run_verification()` + commit (the two lines above, plus the verification row "
-        f"and its audit entry, which first takes the audit chain's head-row lock): "
-        f"{t_run * 1e3:.2f} ms, so the writes and the commit take about "
-        f"{t_write * 1e3:.2f} ms — under that lock, which serialises every writer in every "
-        "worker",
+        f"and its hash-chained audit entry, written under the audit head row's lock, which "
+        f"serialises writers across workers): {t_run * 1e3:.2f} ms, so the writes and the "
+        f"commit take about {t_write * 1e3:.2f} ms",
         f"- API key lookup (`authenticate_api_key`, one indexed SELECT): {t_auth * 1e3:.2f} ms",
         "- the rest: the rate limiter, `last_used_at` update, JSON in and out, request "
         "hooks (sessions, security headers)",
@@ -286,10 +302,11 @@ class Server:
     log: Path
 
 
-def start_server(name: str, target: str, env: dict[str, str], workdir: Path) -> Server:
+def start_server(name: str, target: str, env: dict[str, str], workdir: Path,
+                 workers: int) -> Server:
     port = free_port()
     log = workdir / f"gunicorn-{name}.log"
-    cmd = [sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
            "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
            "--pythonpath", f"{ROOT},{workdir}", target]
     with open(log, "wb") as fh:
@@ -468,6 +485,8 @@ def main() -> int:
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--seconds", type=float, help="seconds per round and endpoint")
     parser.add_argument("--rounds", type=int, help="alternating rounds")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn workers (PERFORMANCE.md: 2)")
     args = parser.parse_args()
     seconds = args.seconds or (2.0 if args.smoke else 4.0)
     rounds = args.rounds or (1 if args.smoke else 3)
@@ -502,8 +521,8 @@ def main() -> int:
             print(f"world: QR of {len(world.qr)} characters, {len(world.keys)} API keys, "
                   f"database {db_label}", flush=True)
             (workdir / "bench_bare_app.py").write_text(BARE_APP)
-            bare = start_server("bare", "bench_bare_app:app", env, workdir)
-            api = start_server("api", "onboarding:create_app()", env, workdir)
+            bare = start_server("bare", "bench_bare_app:app", env, workdir, args.workers)
+            api = start_server("api", "onboarding:create_app()", env, workdir, args.workers)
             servers = [bare, api]
             status, body = post_once(api.port, world.qr, world.keys[-1])
             assert status == 201 and body["result"] == "valid", (status, body)
@@ -546,7 +565,8 @@ def main() -> int:
         return "met" if ok else "**not met**"
 
     gen = (f"`wrk` ({WRK_THREADS} threads)" if loadgen == "wrk"
-           else "Python threads + `http.client` (wrk missing: baseline capped by the generator)")
+           else "Python threads + `http.client` (instead of wrk: slower, so the baseline is "
+                "capped by the generator and the ratio flattered)")
     rows = [
         ("Bare Flask endpoint returning a constant, same gunicorn setup (baseline)",
          f"{b_rate:,.0f} req/s", "1.00",
@@ -567,7 +587,7 @@ def main() -> int:
         "# Verify API over HTTP benchmark\n\n"
         f"Generated by `bench/api_bench.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
         f"{os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.machine()}, "
-        f"gunicorn {version('gunicorn')} (2 sync workers on 127.0.0.1), "
+        f"gunicorn {version('gunicorn')} ({args.workers} sync workers on 127.0.0.1), "
         f"Flask {version('flask')}, load generator {gen}, {CONNECTIONS} connections, "
         f"{rounds} alternating round(s) of {seconds:g} s per endpoint; "
         f"the load generator shares the machine with the servers. Shared, noisy machine: "

@@ -20,7 +20,9 @@ The set is synthetic and deterministic (seeded; the same images every run):
   frame (a branch webcam or a downsized phone photo), mildly rotated and tilted, seen through
   a lens (Gaussian σ 0.5 px), with sensor noise, saved as JPEG (quality 80-94): the "clean"
   category, QR modules of 3-5 px. Every other category adds one degradation at a stronger
-  level, chosen before looking at the results as what a teller might still accept:
+  level, meant as the worst a teller would still accept rather than retake the picture (blur
+  and small scale are bounded by legibility limits, not by what this decoder happens to
+  read):
 
   - blur: Gaussian σ of 0.3-0.5 module (a QR's legibility limit is near 0.5 module);
   - rotation: ±3-15°;

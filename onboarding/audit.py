@@ -112,8 +112,12 @@ def record(
         raise AuditError("object id must be an id")
     # Taking the head row's write lock first serialises concurrent appenders on both
     # PostgreSQL (row lock) and SQLite (database write lock).
-    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+    # One statement takes the head row's write lock (serialising appenders on PostgreSQL
+    # and SQLite alike), bumps the sequence and returns the previous hash.
+    bump = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+            .returning(AuditHead.seq, AuditHead.hash))
+    row = session.execute(bump, execution_options={"synchronize_session": False}).first()
+    if row is None:
         # First entry ever: create the head row. Two first writers may race; the loser's
         # insert fails inside its savepoint and it simply takes the lock on the winner's row.
         try:
@@ -121,11 +125,11 @@ def record(
                 session.add(AuditHead(id=1, seq=0, hash=GENESIS))
         except IntegrityError:
             pass
-        session.execute(bump)
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+        row = session.execute(bump, execution_options={"synchronize_session": False}).first()
+        assert row is not None
+    seq, prev_hash = row
     entry = AuditEntry(
-        seq=head.seq,
+        seq=seq,
         id=uuid.uuid4(),
         at=now(),
         actor_id=actor.user_id,
@@ -135,11 +139,12 @@ def record(
         object_id=obj,
         request_id=actor.request_id,
         details=_check_details(details),
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)
-    head.hash = entry.hash
     session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash),
+                    execution_options={"synchronize_session": False})
     session.flush()
     return entry
 

@@ -51,6 +51,8 @@ _ENV_SETTINGS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": str,
     "PUBLIC_BASE_URL": str,
     "PROXY_FIX": _parse_bool,
+    "API_RATE_LIMIT": str,
+    "API_IP_RATE_LIMIT": str,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -93,6 +95,8 @@ DEFAULTS: dict[str, Any] = {
     "STATUS_LIST_TTL_SECONDS": 6 * 3600,
     "STATUS_LIST_VALIDITY_SECONDS": 48 * 3600,
     "HANDOVER_MINUTES": 10,
+    "API_RATE_LIMIT": "120 per minute",
+    "API_IP_RATE_LIMIT": "600 per minute",
 }
 
 

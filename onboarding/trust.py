@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -174,8 +175,33 @@ class VerifierContext:
     trust_version: int
 
 
+#: Per-process cache of verified contexts. Verifying the trust list and every status list
+#: (131,072 entries each) costs ~1 ms per request and grows with issuers; the result only
+#: changes when something is (re)published, which one cheap query detects.
+_CONTEXT_CACHE: dict[tuple[Any, ...], VerifierContext] = {}
+
+
 def verifier_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> VerifierContext:
-    """Verify the published trust list and every published status list, as a bank would."""
+    """Verify the published trust list and every published status list, as a bank would
+    (cached until either changes or the trust list expires)."""
+    version = db.execute(select(func.max(TrustListVersion.version))).scalar()
+    if version is None:
+        raise TrustError("no trust list has been published yet")
+    stamps = tuple(sorted((str(i), str(p)) for i, p in db.execute(
+        select(StatusList.id, StatusList.published_at).where(StatusList.token.is_not(None)))))
+    key = (akeys.spki_der(anchor), version, stamps)
+    cached = _CONTEXT_CACHE.get(key)
+    if cached is not None and (cached.trust.valid_until is None or
+                               cached.trust.valid_until > int(at.timestamp())):
+        return cached
+    ctx = _build_context(db, anchor, at)
+    if len(_CONTEXT_CACHE) > 16:
+        _CONTEXT_CACHE.clear()
+    _CONTEXT_CACHE[key] = ctx
+    return ctx
+
+
+def _build_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> VerifierContext:
     row = latest(db)
     if row is None:
         raise TrustError("no trust list has been published yet")

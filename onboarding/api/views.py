@@ -26,8 +26,21 @@ MAX_JSON = 16 * 1024
 
 
 def _key_id() -> str:
+    """Rate-limit bucket: the key's public prefix (``onb_<prefix>_...``); anything that is
+    not key-shaped shares the caller's IP bucket, so made-up keys cannot mint buckets."""
     auth = request.headers.get("Authorization", "")
-    return "apikey:" + hashlib.sha256(auth.encode()).hexdigest()[:24]
+    parts = auth[7:].split("_") if auth.startswith("Bearer onb_") else []
+    if len(parts) >= 3 and len(parts[1]) == 8:
+        return "apikey:" + hashlib.sha256(parts[1].encode()).hexdigest()[:16]
+    return "ip:" + (request.remote_addr or "-")
+
+
+def _key_limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT", "120 per minute"))
+
+
+def _ip_limit() -> str:
+    return str(current_app.config.get("API_IP_RATE_LIMIT", "600 per minute"))
 
 
 def _authenticate() -> Any:
@@ -41,7 +54,8 @@ def _authenticate() -> Any:
 
 
 @bp.route("/verifications", methods=["POST"])
-@limiter.limit("120 per minute", key_func=_key_id)
+@limiter.limit(_ip_limit)
+@limiter.limit(_key_limit, key_func=_key_id)
 def create_verification() -> Response:
     """Verify a QR (JSON ``{"qr": "..."}`` or a multipart ``image``)."""
     key = _authenticate()
@@ -87,7 +101,11 @@ def create_verification() -> Response:
                        "no-trust-list")
     from onboarding.clock import now
 
-    key.last_used_at = now()
+    # Written at most once a minute: a write per request would cost more than the check.
+    last = key.last_used_at
+    if last is None or (now() - (last if last.tzinfo else last.replace(tzinfo=now().tzinfo))
+                        ).total_seconds() > 60:
+        key.last_used_at = now()
     db().commit()
     out = result.to_json()
     out["verification_id"] = str(record.id)
