@@ -169,7 +169,24 @@ class _Doc:
     key_marks: dict[tuple[str | int, ...], tuple[int, int]] = field(default_factory=dict)
 
 
+def _refuse_aliases(text: str, source: str) -> None:
+    """Policies never need YAML anchors or aliases, and aliases make "billion laughs"
+    documents possible (exponential expansion): refuse them before composing."""
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
+                m = token.start_mark
+                raise PolicyError("YAML anchors and aliases (& and *) are not allowed in a "
+                                  "policy", source, m.line + 1, m.column + 1)
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark or e.context_mark
+        raise PolicyError(f"YAML syntax error: {e.problem or e.context}", source,
+                          None if m is None else m.line + 1,
+                          None if m is None else m.column + 1) from None
+
+
 def _compose(text: str, source: str) -> _Doc:
+    _refuse_aliases(text, source)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -594,7 +611,7 @@ def load_policy(source: str | os.PathLike[str], *, name: str | None = None) -> P
     read as a file when it is a single line naming an existing file, and as YAML text
     otherwise. Raises :class:`PolicyError` with file, line and column on any problem.
     """
-    if isinstance(source, os.PathLike) or ("\n" not in source and Path(source).is_file()):
+    if isinstance(source, os.PathLike) or ("\n" not in source and _is_file(source)):
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")
@@ -602,6 +619,14 @@ def load_policy(source: str | os.PathLike[str], *, name: str | None = None) -> P
             raise PolicyError(f"cannot read policy: {e}", str(path)) from None
         return _validate(_compose(text, name or str(path)))
     return _validate(_compose(source, name or "<policy>"))
+
+
+def _is_file(text: str) -> bool:
+    # A one-line YAML document can be longer than a file name may be: not a path then.
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def default_policy_path() -> Path:

@@ -157,7 +157,9 @@ def read_form_source(form: PolicyForm) -> str | None:
     if not text.strip():
         form.source.errors = [_("Paste the policy or upload its file.")]
         return None
-    return text
+    # Kept with a final line break: risk.load_policy reads a one-line string that names a
+    # file as that file, and stored sources are loaded again elsewhere (active_policy).
+    return text if text.endswith("\n") else text + "\n"
 
 
 def validate_into(form: PolicyForm) -> tuple[str, risk.Policy] | None:

@@ -525,7 +525,7 @@ def _candidates() -> list[tuple[uuid.UUID, datetime, str, str | None]]:
         select(BankCase.id, BankCase.created_at, BankCase.status,
                BankCase.recommendation["outcome"].as_string())
         .where(BankCase.org_id == _me().org_id)
-        .order_by(BankCase.created_at.desc()).limit(50)).all()
+        .order_by(BankCase.created_at.desc()).limit(25)).all()
     return [(i, utc(at), s, o) for i, at, s, o in rows]
 
 

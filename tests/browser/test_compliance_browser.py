@@ -6,7 +6,6 @@ appear in the audit trail and on the dashboard."""
 from __future__ import annotations
 
 import io
-import re
 import secrets
 import time
 from datetime import timedelta
@@ -46,9 +45,9 @@ def staff_user(app, org, role: str, name: str) -> tuple[str, str, pyotp.TOTP]:
 
 def issued_qr(app) -> str:
     """An attestation for the canary person, issued through the app (test client)."""
+    from onboarding import staff
     from onboarding.audit import Actor
     from onboarding.models.core import OrgKind
-    from onboarding import staff
     from tests.app.intake_helpers import certify, enrol, ensure_key, step_up
     from tests.app.test_intake import qr_of
     from tests.conftest import Staff, StaffClient
@@ -58,8 +57,9 @@ def issued_qr(app) -> str:
                                         display_name="Harbour Community Trust")
         org_id = org.id
     email, password, totp = staff_user(app, org_id, "caseworker", "Casey Worker")
-    from onboarding.models import User
     from sqlalchemy import select
+
+    from onboarding.models import User
 
     with app.extensions["onboarding.sessionmaker"]() as db:
         uid = db.execute(select(User.id).where(User.email == email)).scalar_one()

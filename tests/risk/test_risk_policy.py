@@ -134,3 +134,29 @@ def test_strict_example_is_stricter() -> None:
     for t in ("T1", "T2"):
         for k, v in s.jurisdiction(None).limits[t].items():
             assert v <= d.jurisdiction(None).limits[t][k]
+
+
+def test_yaml_aliases_are_refused_quickly() -> None:
+    import time
+
+    import pytest
+
+    from risk.policy import PolicyError, load_policy
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True))
+    started = time.perf_counter()
+    with pytest.raises(PolicyError) as err:
+        load_policy(bomb)
+    assert time.perf_counter() - started < 1.0
+    assert "anchors and aliases" in str(err.value) and err.value.line == 1
+
+
+def test_one_long_line_is_text_not_a_path() -> None:
+    import pytest
+
+    from risk.policy import PolicyError, load_policy
+
+    with pytest.raises(PolicyError):
+        load_policy("x" * 400)
