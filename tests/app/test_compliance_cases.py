@@ -9,8 +9,11 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from tests.app.test_bank import check, world  # noqa: F401 - fixture
+from tests.app.test_bank import check
+from tests.app.test_bank import world as _world_fixture
 from tests.conftest import CANARY_NAME, csrf_from
+
+world = _world_fixture  # the issued-attestation fixture, shared with test_bank
 
 LIST = ("name,aliases,date_of_birth,nationality\n"
         "Zyxwvu Kanaryname,Zyxwu Canarynam,1911,GBR\n"
@@ -85,7 +88,7 @@ def test_possible_match_refers_then_four_eyes_approval(world, bank_with_list, si
         assert case.decision["policy"]["id"] and case.recommendation["policy"]["version"]
 
 
-def test_edit_after_proposal_voids_it(world, bank_with_list, signed_in, app):  # noqa: F811
+def test_edit_after_proposal_voids_it(world, bank_with_list, signed_in, app):
     teller, _ = signed_in("verifier")
     case_id = open_case(teller, world["qr"])
     officer_a, _a = signed_in("compliance_officer")
@@ -135,7 +138,7 @@ def test_whitelisted_pair_stays_cleared_on_rescreening(world, bank_with_list, si
         assert hits and all(h.disposition == "no_hit" for h in hits)
 
 
-def test_safeguarding_channel_reaches_only_the_issuing_ngo(world, signed_in, app):  # noqa: F811
+def test_safeguarding_channel_reaches_only_the_issuing_ngo(world, signed_in, app):
     teller, _ = signed_in("verifier")
     case_id = open_case(teller, world["qr"])
     officer, _o = signed_in("compliance_officer")
@@ -162,7 +165,7 @@ def test_safeguarding_channel_reaches_only_the_issuing_ngo(world, signed_in, app
             text("SELECT body_enc FROM safeguarding_message")))
 
 
-def test_wider_view_needs_a_logged_reason(world, signed_in, app):  # noqa: F811
+def test_wider_view_needs_a_logged_reason(world, signed_in, app):
     teller, _ = signed_in("verifier")
     case_id = open_case(teller, world["qr"])
     officer, _o = signed_in("compliance_officer")
@@ -176,7 +179,7 @@ def test_wider_view_needs_a_logged_reason(world, signed_in, app):  # noqa: F811
                                  "'case.wider_view'")).scalar() == 1
 
 
-def test_other_bank_gets_404_on_every_compliance_action(world, signed_in, app):  # noqa: F811
+def test_other_bank_gets_404_on_every_compliance_action(world, signed_in, app):
     teller, _ = signed_in("verifier")
     case_id = open_case(teller, world["qr"])
     officer, _o = signed_in("compliance_officer")
