@@ -260,7 +260,49 @@ def main() -> int:
             page.get_by_label("Name (which system uses it)").fill("Core banking")
             page.get_by_role("button", name="Create key").click()
             shot(page, "bank-admin-api-keys")
+            # a sanctions list with a (fictional) near-namesake: the open case is re-screened
+            listing = Path(tmp) / "list.csv"
+            listing.write_text("name,aliases,date_of_birth,nationality\n"
+                               "Amina Yusufu,,1994,NGA\nUnrelated Example,,1960,FRA\n")
+            page.goto(base + "/compliance/screening-lists")
+            page.get_by_label("List name").fill("sanctions")
+            page.set_input_files("#file", str(listing))
+            page.get_by_role("button", name="Upload and re-screen open cases").click()
+            shot(page, "compliance-screening-lists")
             ctx.close()
+
+            print("compliance")
+            officer_a = browser.new_context(viewport={"width": 1100, "height": 900},
+                                            locale="en-GB").new_page()
+            sign_in(officer_a, base, *accounts["compliance_officer"], prefix=None)
+            officer_a.goto(base + "/compliance/?q=referred")
+            shot(officer_a, "compliance-queue")
+            officer_a.locator("#queue a").first.click()
+            case_url = officer_a.url
+            shot(officer_a, "compliance-case")
+            officer_a.click("#no-hit-1")
+            if not officer_a.locator("#propose").is_visible():
+                officer_a.get_by_text("Propose an override, upgrade or decline").click()
+            officer_a.get_by_label("Decision").select_option("approve")
+            officer_a.get_by_label("Tier").select_option("T1")
+            officer_a.get_by_label("Reason").select_option("screening_cleared")
+            officer_a.get_by_label("Justification").fill(
+                "Different person: the listed entity's details do not match.")
+            officer_a.click("#propose")
+            officer_b = browser.new_context(viewport={"width": 1100, "height": 900},
+                                            locale="en-GB").new_page()
+            sign_in(officer_b, base, *accounts["compliance_officer_b"], prefix=None)
+            officer_b.goto(case_url)
+            officer_b.click("#approve-proposal")
+            shot(officer_b, "compliance-case-decided")
+            officer_a.goto(base + "/compliance/policies/new")
+            officer_a.get_by_label("Policy (YAML)").fill(
+                (ROOT / "risk" / "policies" / "strict-example-v1.yaml").read_text())
+            officer_a.get_by_role("button", name="Save draft").click()
+            officer_a.click("#run-backtest")
+            shot(officer_a, "compliance-policy-backtest")
+            officer_b.goto(base + "/compliance/reports/")
+            shot(officer_b, "compliance-dashboard")
 
             print("platform admin")
             ctx = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB")
