@@ -371,7 +371,21 @@ def keys_rewrap() -> None:
             row.private_key_enc = akeys.wrap_private_key(private, keyring.primary,
                                                          context=issuer._aad(row.id))
             n_keys += 1
-    click.echo(f"re-wrapped {n_dek} data keys, {n_totp} TOTP seeds, {n_keys} signing keys")
+    from onboarding import trust
+
+    gov_path = trust.governance_key_path(Path(current_app.instance_path))
+    n_gov = 0
+    if gov_path.exists():
+        gov = trust.load_governance_key(gov_path, keyring)
+        blob = akeys.wrap_private_key(gov, keyring.primary, context=b"governance-key")
+        tmp = gov_path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(tmp, gov_path)
+        n_gov = 1
+    click.echo(f"re-wrapped {n_dek} data keys, {n_totp} TOTP seeds, {n_keys} signing keys, "
+               f"{n_gov} governance key")
 
 
 # ----------------------------------------------------------------------- trust
@@ -452,16 +466,26 @@ def backup(out: str) -> None:
     import subprocess
 
     engine = _engine()
-    if engine.dialect.name == "sqlite":
-        src = sqlite3.connect(engine.url.database or "")
-        dst = sqlite3.connect(out)
-        with dst:
-            src.backup(dst)
-        dst.close()
-        src.close()
-    else:
-        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        subprocess.run(["pg_dump", "-Fc", "-f", out, url], check=True)  # noqa: S603,S607
+    old_umask = os.umask(0o077)  # the dump holds ciphertexts and metadata: owner-only
+    try:
+        if engine.dialect.name == "sqlite":
+            src = sqlite3.connect(engine.url.database or "")
+            dst = sqlite3.connect(out)
+            with dst:
+                src.backup(dst)
+            dst.close()
+            src.close()
+        else:
+            # The password goes through the environment, never the command line (visible
+            # to other local users in the process list).
+            url = engine.url.set(drivername="postgresql", password=None)
+            env = dict(os.environ)
+            if engine.url.password:
+                env["PGPASSWORD"] = str(engine.url.password)
+            subprocess.run(["pg_dump", "-Fc", "-f", out,  # noqa: S603,S607
+                            url.render_as_string(hide_password=False)], check=True, env=env)
+    finally:
+        os.umask(old_umask)
     from onboarding import audit
     from onboarding.audit import Actor
 

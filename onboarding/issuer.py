@@ -98,7 +98,8 @@ def revoke_key(db: Session, actor: Actor, row: IssuerKey) -> None:
 def current_list(db: Session, org_id: uuid.UUID, size: int, base_url: str) -> StatusList:
     """The list new attestations get an index in (a new one when the current is 90 % full)."""
     row = db.execute(select(StatusList).where(StatusList.org_id == org_id)
-                     .order_by(StatusList.created_at.desc()).limit(1)).scalar_one_or_none()
+                     .order_by(StatusList.created_at.desc()).limit(1)
+                     .with_for_update()).scalar_one_or_none()
     if row is None or row.used >= int(row.size * 0.9):
         row = StatusList(id=uuid.uuid4(), org_id=org_id, size=size, slug=secrets.token_hex(5),
                          bits=bytes(size // 4), allocated=bytes(size // 8), used=0, dirty=True,

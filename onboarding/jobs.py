@@ -113,7 +113,7 @@ def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str,
 
     keyring: Keyring = config["_keyring"]
     validity = int(config["STATUS_LIST_VALIDITY_SECONDS"])
-    published = 0
+    published = skipped = 0
     for row in session.execute(select(StatusList)).scalars():
         last = _aware(row.published_at)
         stale = last is None or now() - last >= timedelta(seconds=validity // 2)
@@ -121,10 +121,15 @@ def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str,
             continue
         org = session.get(Organisation, row.org_id)
         assert org is not None
-        issuer.publish(session, Actor(), keyring, row, org,
-                       int(config["STATUS_LIST_TTL_SECONDS"]), validity)
+        try:
+            with session.begin_nested():  # one NGO without a usable key must not stall others
+                issuer.publish(session, Actor(), keyring, row, org,
+                               int(config["STATUS_LIST_TTL_SECONDS"]), validity)
+        except issuer.IssuerError:
+            skipped += 1
+            continue
         published += 1
-    return {"published": published}
+    return {"published": published, "skipped": skipped}
 
 
 @job("trust_list.publish", timedelta(hours=1),
@@ -140,6 +145,23 @@ def _publish_trust_list(session: Session, config: dict[str, Any]) -> dict[str, A
     key = trust.load_governance_key(path, config["_keyring"])
     row = trust.publish(session, Actor(), key)
     return {"published": 1 if row else 0}
+
+
+@job("verifications.purge", timedelta(minutes=15),
+     "Shred verified claims held for a case that was never opened (after 1 hour)")
+def _purge_verifications(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from onboarding.models import Verification
+
+    cutoff = now() - timedelta(hours=1)
+    n = 0
+    for row in session.execute(select(Verification).where(
+            Verification.pending_enc.is_not(None), Verification.at < cutoff)).scalars():
+        row.pending_enc = None
+        config["_keystore"].destroy(row.id)
+        n += 1
+    return {"purged": n}
 
 
 @job("retention.shred", timedelta(hours=24),

@@ -66,7 +66,10 @@ def anchor_path(instance: Path) -> Path:
     """The pinned governance public key (``ONBOARDING_TRUST_ANCHOR_FILE``): what banks
     pin, and what this platform's own verifier checks the trust list against."""
     env = os.environ.get("ONBOARDING_TRUST_ANCHOR_FILE")
-    return Path(env) if env else instance / "governance_public.pem"
+    if env:
+        return Path(env)
+    # keygen writes the anchor beside the governance key: look where it wrote it
+    return governance_key_path(instance).with_name("governance_public.pem")
 
 
 def load_anchor(instance: Path) -> akeys.PublicKey:

@@ -375,7 +375,7 @@ def charts(d: Dashboard) -> dict[str, str]:
             rates = [100 * r[2] / r[1] for r in d.reviewers][::-1]
             ax.barh(names, rates)
             ax.set_xlim(0, 100)
-            ax.set_xlabel(str(_("% of their decisions that were overrides")))
+            ax.set_xlabel(str(_("Share of their decisions that were overrides (%)")))
             ax.set_title(str(_("Override rate per reviewer")))
 
         out["overrides"] = _svg(overrides, (7, 0.6 + 0.45 * len(d.reviewers)))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from onboarding import assurance, audit, issuer
@@ -376,6 +376,10 @@ def issue(db: Session, actor: Actor, svc: Services, person: Person, *, caseworke
                      person=str(person.id), reason="coercion_indicators")
         return row
     _sign_into(db, actor, svc, row, attested, org, base_url)
+    # Retention: the record is kept a year past the attestation's expiry (time for a bank
+    # to ask about it), then the retention job shreds it unless it is on legal hold.
+    assert row.expires_at is not None
+    person.retain_until = (row.expires_at + timedelta(days=365)).date()
     db.add(row)
     db.flush()
     audit.record(db, actor, "attestation.issue", object_type="attestation", object_id=row.id,
@@ -442,7 +446,8 @@ REVOCATION_REASONS = ("lost", "corrected", "renewal", "consent_withdrawn", "eras
 def _set(db: Session, row: Attestation, status: AttestationStatus) -> None:
     row.status = status
     if row.status_list_id is not None and row.status_idx is not None:
-        lst = db.get(StatusList, row.status_list_id)
+        # Row lock: a concurrent issue or revoke rewrites the same packed bitmap.
+        lst = db.get(StatusList, row.status_list_id, with_for_update=True)
         assert lst is not None
         issuer.set_status(lst, row.status_idx, STATUS_VALUE[status])
 
@@ -505,6 +510,8 @@ def withdraw_consent(db: Session, actor: Actor, person: Person) -> int:
                                                     Consent.withdrawn_at.is_(None))).scalars():
         consent.withdrawn_at = now()
     person.status = PersonStatus.RESTRICTED
+    # Withdrawn consent: kept 30 days (to answer a dispute), then shredded by the job.
+    person.retain_until = now().date() + timedelta(days=30)
     audit.record(db, actor, "consent.withdraw", object_type="person", object_id=person.id,
                  revoked=n)
     return n
@@ -519,8 +526,7 @@ def erase(db: Session, actor: Actor, svc: Services, person: Person) -> None:
         if row.status not in (AttestationStatus.REVOKED, AttestationStatus.SUPERSEDED):
             revoke(db, actor, row, "erased")
         row.qr_enc = None
-    if person.photo_file:
-        _remove_file(svc.upload_dir / person.photo_file)
+    photo = svc.upload_dir / person.photo_file if person.photo_file else None
     for col in ("names_enc", "other_names_enc", "dob_enc", "birth_place_enc",
                 "nationality_enc", "languages_enc", "notes_enc", "thumbnail_enc"):
         setattr(person, col, None)
@@ -530,8 +536,18 @@ def erase(db: Session, actor: Actor, svc: Services, person: Person) -> None:
         ev.details_enc = None
     person.status = PersonStatus.ERASED
     person.erased_at = now()
-    svc.keystore.destroy(person.id)
     audit.record(db, actor, "person.erase", object_type="person", object_id=person.id)
+    # The key and the photo file go only once the erasure (and the revocations) are
+    # committed: destroying them first would leave a live card for an unreadable record
+    # if the transaction failed.
+    person_id = person.id
+
+    def shred(_session: Session) -> None:
+        svc.keystore.destroy(person_id)
+        if photo is not None:
+            _remove_file(photo)
+
+    event.listen(db, "after_commit", shred, once=True)
 
 
 def attestations_of(db: Session, person: Person) -> list[Attestation]:
