@@ -1,4 +1,4 @@
-"""Public, non-personal documents: signed status lists (and, later, the trust list).
+"""Public, non-personal documents: the signed trust list (COSE, JSON, JWKS) and status lists.
 
 Verifiers fetch whole lists; nobody asks the issuer about one attestation, so the issuer
 never learns which attestation was checked or where (FORMATS.md, DCC practice).

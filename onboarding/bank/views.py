@@ -1,8 +1,9 @@
 """Teller verification page, account cases and bank admin's API keys.
 
-The verify page is the only page allowed to use the camera (Permissions-Policy). QR images
-uploaded here are decoded server-side with zxing-cpp; the camera path decodes in the
-browser with the vendored jsQR and posts the text, like the paste box.
+The verify page may use the camera (Permissions-Policy allows it only here and on the
+intake photo step). QR images uploaded here are decoded server-side with zxing-cpp; the
+camera path decodes in the browser with the vendored jsQR and posts the text, like the
+paste box.
 """
 
 from __future__ import annotations
