@@ -28,11 +28,7 @@ def status_list(slug: str) -> Response:
         abort(404)
     resp = make_response(row.token)
     resp.mimetype = "application/statuslist+cwt"
-    # Public and the same for everyone: cacheable by proxies for a short while, and
-    # readable cross-origin by browser-based verifiers.
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+    return _public(resp)
 
 
 def _latest_or_404() -> Any:
@@ -44,47 +40,42 @@ def _latest_or_404() -> Any:
     return row
 
 
-@bp.route("/trust-list")
-def trust_list() -> Response:
-    """The signed trust list (COSE_Sign1 over CBOR); banks pin the governance key."""
-    row = _latest_or_404()
-    resp = make_response(row.token)
-    resp.mimetype = "application/cose"
+def _public(resp: Response) -> Response:
+    """Public, identical for everyone: cacheable briefly and readable cross-origin (a fixed
+    "*", never a reflected Origin, and no credentials)."""
     resp.headers["Cache-Control"] = "public, max-age=300"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+def _latest_content() -> Any:
+    """The newest published trust list's content (decoded; it was verified when signed)."""
+    import cbor2
+
+    from onboarding.attestation.cose import decode_sign1
+    from onboarding.attestation.trustlist import TrustList
+
+    return TrustList.from_cbor_map(cbor2.loads(decode_sign1(_latest_or_404().token).payload))
+
+
+@bp.route("/trust-list")
+def trust_list() -> Response:
+    """The signed trust list (COSE_Sign1 over CBOR); banks pin the governance key."""
+    resp = make_response(_latest_or_404().token)
+    resp.mimetype = "application/cose"
+    return _public(resp)
 
 
 @bp.route("/trust-list.json")
 def trust_list_json() -> Response:
     """The same content as JSON, for people (unsigned: verify the COSE form)."""
-    import cbor2
-
-    from onboarding.attestation.cose import decode_sign1
-    from onboarding.attestation.trustlist import TrustList
-
-    row = _latest_or_404()
-    tl = TrustList.from_cbor_map(cbor2.loads(decode_sign1(row.token).payload))
-    resp = jsonify(tl.to_json())
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+    return _public(jsonify(_latest_content().to_json()))
 
 
 @bp.route("/trust-list/jwks.json")
 def jwks() -> Response:
     """JWKS of trusted issuer keys, for verifiers that pin keys directly."""
-    import cbor2
-
-    from onboarding.attestation.cose import decode_sign1
-    from onboarding.attestation.trustlist import TrustList
-
-    row = _latest_or_404()
-    tl = TrustList.from_cbor_map(cbor2.loads(decode_sign1(row.token).payload))
-    resp = jsonify(tl.to_jwks())
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+    return _public(jsonify(_latest_content().to_jwks()))
 
 
 @bp.route("/status/index.json")
@@ -95,7 +86,4 @@ def status_index() -> Response:
 
     rows = db().execute(select(StatusList.uri).where(StatusList.token.is_not(None))
                         .order_by(StatusList.created_at)).scalars().all()
-    resp = jsonify({"status_lists": list(rows)})
-    resp.headers["Cache-Control"] = "public, max-age=300"
-    resp.headers["Access-Control-Allow-Origin"] = "*"
-    return resp
+    return _public(jsonify({"status_lists": list(rows)}))
