@@ -183,6 +183,8 @@ def _refuse_aliases(text: str, source: str) -> None:
         raise PolicyError(f"YAML syntax error: {e.problem or e.context}", source,
                           None if m is None else m.line + 1,
                           None if m is None else m.column + 1) from None
+    except yaml.YAMLError as e:  # e.g. ReaderError: a control character in the text
+        raise PolicyError(f"YAML error: {e}", source) from None
 
 
 def _compose(text: str, source: str) -> _Doc:
