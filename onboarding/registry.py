@@ -45,6 +45,7 @@ def issuers() -> str:
 
 
 @bp.route("/issuers/<uuid:org_id>/accreditation", methods=["POST"])
+@require_step_up
 def accredit(org_id: uuid.UUID) -> Response:
     """Set accreditation expiry and issuer state (both audited)."""
     org = db().get(Organisation, org_id)

@@ -536,7 +536,8 @@ def erase(db: Session, actor: Actor, svc: Services, person: Person) -> None:
         ev.details_enc = None
     person.status = PersonStatus.ERASED
     person.erased_at = now()
-    audit.record(db, actor, "person.erase", object_type="person", object_id=person.id)
+    audit.record(db, actor, "person.erase", object_type="person", object_id=person.id,
+                 org_id=person.org_id)
     # The key and the photo file go only once the erasure (and the revocations) are
     # committed: destroying them first would leave a live card for an unreadable record
     # if the transaction failed.

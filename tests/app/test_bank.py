@@ -391,3 +391,23 @@ def test_retired_key_still_verifies_what_it_signed(world, signed_in, app):
     assert runner.invoke(args=["keys", "rotate", "--org", "ngo legal"]).exit_code == 0
     publish_all(app)
     assert "✔ Valid" in check(teller, world["qr"]).get_data(as_text=True)
+
+
+def test_registry_accreditation_needs_step_up_and_is_audited(signed_in, orgs, app):
+    pa, who = signed_in("platform_admin")
+    url = f"/registry/issuers/{orgs['ngo']}/accreditation"
+    data = {"accredited_until": "2027-12-31", "state": "suspended", "back": "/registry/issuers"}
+    r = pa.post(url, data)
+    assert r.headers["Location"].startswith("/account/confirm")  # nothing changed yet
+    step_up(pa, who)
+    assert pa.post(url, data).status_code == 303
+    with app.extensions["onboarding.engine"].connect() as conn:
+        row = conn.execute(text("SELECT issuer_state, accredited_until FROM organisation "
+                                "WHERE id = :i"), {"i": orgs["ngo"] if app.extensions[
+                                    "onboarding.engine"].dialect.name == "postgresql"
+                                    else orgs["ngo"].hex}).one()
+        assert row[0] == "suspended" and str(row[1]) == "2027-12-31"
+        assert conn.execute(text("SELECT count(*) FROM audit_entry WHERE action = "
+                                 "'issuer.accredit'")).scalar() == 1
+    bad = pa.post(url, {**data, "accredited_until": "31/12/2027"})
+    assert "YYYY-MM-DD" in pa.get(bad.headers["Location"]).get_data(as_text=True)
