@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,18 +43,12 @@ def job(name: str, every: timedelta, description: str) -> Callable[[JobFunc], Jo
     return register
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def due(session: Session) -> list[Job]:
     """Jobs whose interval has passed since their last successful start."""
     out = []
     for j in REGISTRY.values():
         row = session.get(JobRun, j.name)
-        last = _aware(row.last_started_at) if row else None
+        last = row.last_started_at if row else None
         if last is None or now() - last >= j.every:
             out.append(j)
     return out
@@ -115,7 +109,7 @@ def _publish_status_lists(session: Session, config: dict[str, Any]) -> dict[str,
     validity = int(config["STATUS_LIST_VALIDITY_SECONDS"])
     published = skipped = 0
     for row in session.execute(select(StatusList)).scalars():
-        last = _aware(row.published_at)
+        last = row.published_at
         stale = last is None or now() - last >= timedelta(seconds=validity // 2)
         if not (row.dirty or stale):
             continue

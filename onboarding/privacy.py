@@ -26,7 +26,6 @@ import secrets
 import unicodedata
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -191,10 +190,3 @@ class BlindIndex:
         for name in names:
             out |= {self.token(org_id, t) for t in name_tokens(name)}
         return out
-
-
-def utc(at: datetime) -> datetime:
-    """SQLite returns naive datetimes: everything stored is UTC."""
-    from datetime import UTC
-
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -63,6 +63,22 @@ def allow_camera() -> None:
     g.allow_camera = True
 
 
+T = TypeVar("T")
+
+
+def owned_or_404(model: type[T], object_id: Any, attr: str = "org_id") -> T:
+    """Load ``model`` by id, but only if it belongs to the caller's organisation.
+
+    Another organisation's object and a missing one give the same 404, so existence is
+    never confirmed (SECURITY.md 10). Every per-object view goes through this one check.
+    """
+    user = current_user()
+    row = db().get(model, object_id)
+    if row is None or user is None or getattr(row, attr) != user.org_id:
+        abort(404)
+    return row
+
+
 def current_user() -> User | None:
     """The fully or partially signed-in staff member, if any."""
     return cast(User | None, g.get("user"))

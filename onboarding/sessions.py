@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Request, Response, g
@@ -56,10 +56,6 @@ def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def cookie_name(app: Flask) -> str:
     """``__Host-`` prefixed in production: bound to this host, Secure, path /."""
     return "__Host-session" if app.config["COOKIE_HOST_PREFIX"] else "onb_session"
@@ -79,7 +75,7 @@ class DatabaseSessionInterface(SessionInterface):
         t = now()
         idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
         absolute = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
-        if t - _aware(row.last_seen_at) >= idle or t - _aware(row.created_at) >= absolute:
+        if t - row.last_seen_at >= idle or t - row.created_at >= absolute:
             db.delete(row)
             db.commit()
             g.session_expired = row.user_id is not None
@@ -151,8 +147,8 @@ def purge_expired(db: Any, idle_minutes: int, absolute_hours: int) -> int:
     rows = db.execute(select(StaffSession.id_hash, StaffSession.last_seen_at,
                              StaffSession.created_at)).all()
     dead = [h for h, seen, made in rows
-            if t - _aware(seen) >= timedelta(minutes=idle_minutes)
-            or t - _aware(made) >= timedelta(hours=absolute_hours)]
+            if t - seen >= timedelta(minutes=idle_minutes)
+            or t - made >= timedelta(hours=absolute_hours)]
     for h in dead:
         db.execute(delete(StaffSession).where(StaffSession.id_hash == h))
     return len(dead)

@@ -97,7 +97,7 @@ def load_governance_key(path: Path, keyring: Keyring) -> akeys.PrivateKey:
 def _ts(at: datetime | None) -> int | None:
     if at is None:
         return None
-    return int((at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp())
+    return int(at.timestamp())
 
 
 def build(db: Session, at: datetime, version: int) -> atl.TrustList:
@@ -153,11 +153,9 @@ def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
     version = (db.execute(select(func.max(TrustListVersion.version))).scalar() or 0) + 1
     tl = build(db, t, version)
     digest = content_hash(tl)
-    if current is not None and not force and current.content_hash == digest:
-        issued = current.issued_at if current.issued_at.tzinfo else \
-            current.issued_at.replace(tzinfo=UTC)
-        if t - issued < TRUST_LIST_VALIDITY / 2:
-            return None
+    if (current is not None and not force and current.content_hash == digest
+            and t - current.issued_at < TRUST_LIST_VALIDITY / 2):
+        return None  # unchanged and not yet half-way to expiry
     token = atl.sign_trust_list(tl, governance)
     row = TrustListVersion(version=version, token=token, issued_at=t,
                            expires_at=datetime.fromtimestamp(tl.exp, UTC), content_hash=digest)

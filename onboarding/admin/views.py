@@ -21,7 +21,7 @@ from onboarding.auth.forms import EmptyForm
 from onboarding.auth.views import actor
 from onboarding.models import AuditEntry, Organisation, User
 from onboarding.models.core import ROLES_BY_KIND, OrgKind, Role
-from onboarding.security import current_user, db, require_step_up
+from onboarding.security import current_user, db, owned_or_404, require_step_up
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,10 +43,7 @@ def _me() -> User:
 
 
 def _own_user(user_id: uuid.UUID) -> User:
-    target = db().get(User, user_id)
-    if target is None or target.org_id != _me().org_id:
-        abort(404)
-    return target
+    return owned_or_404(User, user_id)
 
 
 @bp.route("/staff", endpoint="staff")

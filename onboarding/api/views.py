@@ -103,8 +103,7 @@ def create_verification() -> Response:
 
     # Written at most once a minute: a write per request would cost more than the check.
     last = key.last_used_at
-    if last is None or (now() - (last if last.tzinfo else last.replace(tzinfo=now().tzinfo))
-                        ).total_seconds() > 60:
+    if last is None or (now() - last).total_seconds() > 60:
         key.last_used_at = now()
     db().commit()
     out = result.to_json()

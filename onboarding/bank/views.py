@@ -43,7 +43,7 @@ from onboarding.auth.views import actor
 from onboarding.bank import operations as ops
 from onboarding.intake.forms import MultiCheckbox
 from onboarding.models import ApiKey, BankCase, Verification
-from onboarding.security import allow_camera, current_user, db
+from onboarding.security import allow_camera, current_user, db, owned_or_404
 from onboarding.trust import TrustError, load_anchor
 
 bp = Blueprint("bank", __name__, url_prefix="/bank")
@@ -162,9 +162,7 @@ def verify_page() -> str:
 @bp.route("/verifications/<uuid:vid>/case", methods=["POST"])
 def open_case(vid: uuid.UUID) -> Response:
     """Counter checks, then a case at the bank with the verified claims, encrypted."""
-    row = db().get(Verification, vid)
-    if row is None or row.org_id != _me().org_id:
-        abort(404)
+    row = owned_or_404(Verification, vid)
     form = CaseForm()
     if not form.validate_on_submit():
         abort(400)
@@ -187,9 +185,7 @@ def open_case(vid: uuid.UUID) -> Response:
 @bp.route("/cases/<uuid:case_id>")
 def case(case_id: uuid.UUID) -> str:
     """The teller's view of a case: what to tell the applicant, nothing sensitive."""
-    row = db().get(BankCase, case_id)
-    if row is None or row.org_id != _me().org_id:
-        abort(404)
+    row = owned_or_404(BankCase, case_id)
     claims = ops.case_claims(current_app.extensions["onboarding.keystore"], row)
     return render_template("bank/case.html", case=row, claims=claims.get("claims") or {},
                            issuer=claims.get("issuer") or {})
@@ -214,9 +210,9 @@ def api_keys() -> str:
 @bp.route("/api-keys/<uuid:key_id>/revoke", methods=["POST"])
 def revoke_api_key(key_id: uuid.UUID) -> Response:
     """Revoke a key at once."""
-    row = db().get(ApiKey, key_id)
-    if row is None or row.org_id != _me().org_id or not EmptyForm().validate_on_submit():
-        abort(404)
+    row = owned_or_404(ApiKey, key_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     ops.revoke_api_key(db(), actor(), row)
     db().commit()
     return cast(Response, redirect(url_for("bank.api_keys"), 303))

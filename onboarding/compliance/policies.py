@@ -415,10 +415,9 @@ def _me() -> User:
 
 def own_policy(policy_id: uuid.UUID) -> BankPolicy:
     """The caller's bank's policy, or 404 (another bank's id looks like no id at all)."""
-    row = db().get(BankPolicy, policy_id)
-    if row is None or row.org_id != _me().org_id:
-        abort(404)
-    return row
+    from onboarding.security import owned_or_404
+
+    return owned_or_404(BankPolicy, policy_id)
 
 
 def _staff_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

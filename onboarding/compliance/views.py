@@ -50,7 +50,7 @@ from onboarding.models import (
     WhitelistEntry,
 )
 from onboarding.privacy import FieldCipher
-from onboarding.security import current_user, db
+from onboarding.security import current_user, db, owned_or_404
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 ngo_bp = Blueprint("ngo_safeguarding", __name__, url_prefix="/safeguarding")
@@ -138,10 +138,7 @@ def _keystore() -> Any:
 
 
 def own_case(case_id: uuid.UUID) -> BankCase:
-    row = db().get(BankCase, case_id)
-    if row is None or row.org_id != _me().org_id:
-        abort(404)
-    return row
+    return owned_or_404(BankCase, case_id)
 
 
 # --------------------------------------------------------------------- queue
@@ -268,10 +265,9 @@ def propose(case_id: uuid.UUID) -> str | Response:
 @bp.route("/proposals/<uuid:proposal_id>", methods=["POST"])
 def decide_proposal(proposal_id: uuid.UUID) -> str | Response:
     """The checker approves or rejects; the server refuses self-approval and stale ones."""
-    proposal = db().get(Proposal, proposal_id)
-    if proposal is None or proposal.org_id != _me().org_id or \
-            not EmptyForm().validate_on_submit():
-        abort(404)
+    proposal = owned_or_404(Proposal, proposal_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     approve_it = request.form.get("decision") == "approve"
     if proposal.object_type == "bank_case":
         row = own_case(proposal.object_id)
@@ -310,9 +306,9 @@ def decide_proposal(proposal_id: uuid.UUID) -> str | Response:
 @bp.route("/hits/<uuid:hit_id>", methods=["POST"])
 def hit(hit_id: uuid.UUID) -> Response:
     """Confirm a hit, mark it no-hit, or propose whitelisting the pair (four-eyes)."""
-    h = db().get(ScreeningHit, hit_id)
-    if h is None or h.org_id != _me().org_id or not EmptyForm().validate_on_submit():
-        abort(404)
+    h = owned_or_404(ScreeningHit, hit_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     row = own_case(h.case_id)
     action = request.form.get("action")
     if action in ("no_hit", "confirmed"):
@@ -452,9 +448,7 @@ def inbox() -> str:
 @ngo_bp.route("/<uuid:message_id>/reply", methods=["POST"])
 def reply(message_id: uuid.UUID) -> Response:
     """Reply on the same case thread."""
-    msg = db().get(SafeguardingMessage, message_id)
-    if msg is None or msg.ngo_org_id != _me().org_id:
-        abort(404)
+    msg = owned_or_404(SafeguardingMessage, message_id, attr="ngo_org_id")
     form = ReplyForm()
     if not form.validate_on_submit():
         abort(400)

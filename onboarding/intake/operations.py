@@ -38,7 +38,7 @@ from onboarding.models import (
     StatusList,
     User,
 )
-from onboarding.privacy import BlindIndex, Erased, FieldCipher, KeyStore, normalise_name, utc
+from onboarding.privacy import BlindIndex, Erased, FieldCipher, KeyStore, normalise_name
 
 
 class IntakeError(Exception):
@@ -579,7 +579,7 @@ def redeem_handover(db: Session, token: str) -> Attestation | None:
     """Consume a hand-over link: valid once, within its lifetime."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     link = db.get(HandoverLink, digest, with_for_update=True)
-    if link is None or link.used_at is not None or utc(link.expires_at) <= now():
+    if link is None or link.used_at is not None or link.expires_at <= now():
         return None
     link.used_at = now()
     row = db.get(Attestation, link.attestation_id)

@@ -59,7 +59,7 @@ from onboarding.models import (
 )
 from onboarding.models.core import Role
 from onboarding.privacy import Erased
-from onboarding.security import allow_camera, current_user, db, require_step_up
+from onboarding.security import allow_camera, current_user, db, owned_or_404, require_step_up
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 handover_bp = Blueprint("handover", __name__)
@@ -87,16 +87,11 @@ def base_url() -> str:
 
 
 def own_person(person_id: uuid.UUID) -> Person:
-    person = db().get(Person, person_id)
-    if person is None or person.org_id != me().org_id:
-        abort(404)
-    return person
+    return owned_or_404(Person, person_id)
 
 
 def own_attestation(att_id: uuid.UUID) -> tuple[Attestation, Person]:
-    row = db().get(Attestation, att_id)
-    if row is None or row.org_id != me().org_id:
-        abort(404)
+    row = owned_or_404(Attestation, att_id)
     person = db().get(Person, row.person_id)
     assert person is not None
     return row, person
@@ -612,9 +607,7 @@ def certifications() -> str | Response:
     form = CertificationForm()
     form.user_id.choices = [SelectChoice(str(u.id), u.display_name) for u in staff]
     if form.validate_on_submit():
-        target = db().get(User, uuid.UUID(form.user_id.data))
-        if target is None or target.org_id != me().org_id:
-            abort(404)
+        target = owned_or_404(User, uuid.UUID(form.user_id.data))
         try:
             ops.certify(db(), actor(), target, form.certified_on.data, form.expires_on.data)
         except ops.IntakeError as exc:

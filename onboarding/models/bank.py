@@ -6,19 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onboarding.clock import now
-from onboarding.db import Base
+from onboarding.db import Base, UTCDateTime
 
 
 def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
+def _tz() -> UTCDateTime:
+    return UTCDateTime()
 
 
 class TrustListVersion(Base):

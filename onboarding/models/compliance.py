@@ -7,19 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onboarding.clock import now
-from onboarding.db import Base
+from onboarding.db import Base, UTCDateTime
 
 
 def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
+def _tz() -> UTCDateTime:
+    return UTCDateTime()
 
 
 class Proposal(Base):

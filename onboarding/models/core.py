@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onboarding.clock import now
-from onboarding.db import Base
+from onboarding.db import Base, UTCDateTime
 
 
 class OrgKind(enum.StrEnum):
@@ -63,8 +62,8 @@ def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
+def _tz() -> UTCDateTime:
+    return UTCDateTime()
 
 
 class Organisation(Base):

@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -31,15 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onboarding.clock import now
-from onboarding.db import Base
+from onboarding.db import Base, UTCDateTime
 
 
 def _uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
-def _tz() -> DateTime:
-    return DateTime(timezone=True)
+def _tz() -> UTCDateTime:
+    return UTCDateTime()
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

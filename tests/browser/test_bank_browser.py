@@ -5,7 +5,6 @@ the NGO; after the status list is republished the teller sees "revoked"."""
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,22 +37,10 @@ def publish(app) -> None:
 
 
 def make_teller(app) -> tuple[str, str, pyotp.TOTP]:
-    from onboarding import mfa, staff
-    from onboarding.audit import Actor
-    from onboarding.models.core import OrgKind, Role
+    from tests.browser.flows import new_org, staff_user
 
-    password = f"counter pass {secrets.token_hex(4)}"
-    secret = mfa.new_secret()
-    with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
-        org = staff.create_organisation(db, Actor(), kind=OrgKind.BANK, name="Northbridge",
-                                        display_name="Northbridge Bank")
-        user, _ = staff.create_user(db, Actor(), org=org, email="teller@bank.example",
-                                    display_name="Terry Teller", role=Role.VERIFIER,
-                                    password=password, must_change_password=False)
-        user.totp_secret_enc = mfa.seal_secret(app.extensions["onboarding.keyring"], user.id,
-                                               secret)
-        user.totp_enrolled = True
-    return "teller@bank.example", password, pyotp.TOTP(secret)
+    return staff_user(app, new_org(app, "bank", "Northbridge", "Northbridge Bank"),
+                      "verifier", "Terry Teller")
 
 
 def sign_in(page, base, email, password, totp, used) -> None:

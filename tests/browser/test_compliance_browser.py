@@ -6,13 +6,11 @@ appear in the audit trail and on the dashboard."""
 from __future__ import annotations
 
 import io
-import secrets
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import pyotp
-
+from tests.browser.flows import new_org, staff_user
 from tests.browser.test_bank_browser import accredit_and_publish, sign_in
 
 
@@ -23,39 +21,13 @@ class RealClock:
         time.sleep(max(0.0, 30 - time.time() % 30) + 0.3)
 
 
-def staff_user(app, org, role: str, name: str) -> tuple[str, str, pyotp.TOTP]:
-    from onboarding import mfa, staff
-    from onboarding.audit import Actor
-    from onboarding.models.core import Role
-
-    password = f"quiet meadow {secrets.token_hex(4)}"
-    secret = mfa.new_secret()
-    email = f"{role}.{secrets.token_hex(3)}@bank.example"
-    with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
-        from onboarding.models import Organisation
-
-        user, _ = staff.create_user(db, Actor(), org=db.get(Organisation, org), email=email,
-                                    display_name=name, role=Role(role), password=password,
-                                    must_change_password=False)
-        user.totp_secret_enc = mfa.seal_secret(app.extensions["onboarding.keyring"], user.id,
-                                               secret)
-        user.totp_enrolled = True
-    return email, password, pyotp.TOTP(secret)
-
-
 def issued_qr(app) -> str:
     """An attestation for the canary person, issued through the app (test client)."""
-    from onboarding import staff
-    from onboarding.audit import Actor
-    from onboarding.models.core import OrgKind
     from tests.app.intake_helpers import certify, enrol, ensure_key, step_up
     from tests.app.test_intake import qr_of
     from tests.conftest import Staff, StaffClient
 
-    with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
-        org = staff.create_organisation(db, Actor(), kind=OrgKind.NGO, name="Harbour",
-                                        display_name="Harbour Community Trust")
-        org_id = org.id
+    org_id = new_org(app, "ngo", "Harbour", "Harbour Community Trust")
     email, password, totp = staff_user(app, org_id, "caseworker", "Casey Worker")
     from sqlalchemy import select
 
@@ -77,17 +49,11 @@ def issued_qr(app) -> str:
 
 
 def test_four_eyes_review_in_the_browser(browser, live_app, tmp_path):
-    from onboarding import staff
-    from onboarding.audit import Actor
-    from onboarding.models.core import OrgKind
 
     base = live_app.config["LIVE_URL"]
     qr = issued_qr(live_app)
     accredit_and_publish(live_app)
-    with live_app.extensions["onboarding.sessionmaker"]() as db, db.begin():
-        bank = staff.create_organisation(db, Actor(), kind=OrgKind.BANK, name="Northbridge",
-                                         display_name="Northbridge Bank")
-        bank_id = bank.id
+    bank_id = new_org(live_app, "bank", "Northbridge", "Northbridge Bank")
     people = {role: staff_user(live_app, bank_id, role, name) for role, name in (
         ("bank_admin", "Bo Admin"), ("verifier", "Terry Teller"),
         ("compliance_officer", "Ada Officer"))}

@@ -6,7 +6,6 @@ python-cwt (an independent implementation) decodes too."""
 from __future__ import annotations
 
 import re
-import secrets
 import time
 import zlib
 from datetime import UTC, datetime
@@ -17,29 +16,27 @@ from tests.app.intake_helpers import jpeg_with_gps, trust_store
 
 
 def make_caseworker(app):
+    """A certified caseworker of a new NGO with a signing key."""
     from datetime import timedelta
 
-    from onboarding import issuer, mfa, staff
+    from sqlalchemy import select
+
+    from onboarding import issuer
     from onboarding.audit import Actor
     from onboarding.clock import now
     from onboarding.intake import operations as ops
-    from onboarding.models.core import OrgKind, Role
+    from onboarding.models import Organisation, User
+    from tests.browser.flows import new_org, staff_user
 
-    password = f"wizard pass {secrets.token_hex(4)}"
-    secret = mfa.new_secret()
+    org_id = new_org(app, "ngo", "Harbour", "Harbour Community Trust")
+    email, password, totp = staff_user(app, org_id, "caseworker", "Casey Worker")
     with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
-        org = staff.create_organisation(db, Actor(), kind=OrgKind.NGO, name="Harbour",
-                                        display_name="Harbour Community Trust")
-        user, _ = staff.create_user(db, Actor(), org=org, email="cw@harbour.example",
-                                    display_name="Casey Worker", role=Role.CASEWORKER,
-                                    password=password, must_change_password=False)
-        user.totp_secret_enc = mfa.seal_secret(app.extensions["onboarding.keyring"], user.id,
-                                               secret)
-        user.totp_enrolled = True
+        user = db.execute(select(User).where(User.email == email)).scalar_one()
         ops.certify(db, Actor(), user, now().date() - timedelta(days=1),
                     now().date() + timedelta(days=300))
-        issuer.generate_key(db, Actor(), app.extensions["onboarding.keyring"], org)
-    return "cw@harbour.example", password, pyotp.TOTP(secret)
+        issuer.generate_key(db, Actor(), app.extensions["onboarding.keyring"],
+                            db.get(Organisation, org_id))
+    return email, password, totp
 
 
 def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
