@@ -31,7 +31,7 @@ import risk  # noqa: E402
 from risk.engine import engine_for  # noqa: E402
 from risk.synth import portfolio  # noqa: E402
 
-POLICY = ROOT / "risk" / "policies" / "default-v1.yaml"
+POLICY = ROOT / "risk" / "policies" / "default-v2.yaml"
 
 
 def best_rate(fn: object, n: int, repeat: int = 3) -> float:

@@ -24,6 +24,12 @@ from dataclasses import dataclass
 from onboarding.attestation.claims import EvidenceCategory
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the translation catalog. This module stays free of Flask: the
+    screens translate labels and explanations when they show them (``_(entry.label)``)."""
+    return message
+
+
 class Strength(enum.IntEnum):
     """Evidence strength per NIST SP 800-63A-4."""
 
@@ -48,48 +54,48 @@ class EvidenceType:
 #: The catalogue. Labels are for staff screens only; the QR carries the numeric category.
 CATALOGUE: dict[str, EvidenceType] = {e.code: e for e in (
     EvidenceType("referee_interview", EvidenceCategory.REFEREE_INTERVIEW,
-                 "Trusted-referee interview", Strength.NONE,
+                 N_("Trusted-referee interview"), Strength.NONE,
                  note="Supports an exception; never identity evidence by itself."),
     EvidenceType("reference_vouch", EvidenceCategory.REFERENCE_VOUCH,
-                 "Applicant reference (vouch)", Strength.NONE, is_reference=True,
+                 N_("Applicant reference (vouch)"), Strength.NONE, is_reference=True,
                  note="A vouch is not evidence (NIST SP 800-63A-4)."),
     EvidenceType("expired_passport", EvidenceCategory.EXPIRED_PASSPORT,
-                 "Passport (expired is fine)", Strength.STRONG,
+                 N_("Passport (expired is fine)"), Strength.STRONG,
                  note="Expired documents remain valid evidence of identity."),
     EvidenceType("expired_national_id", EvidenceCategory.EXPIRED_NATIONAL_ID,
-                 "National identity card (expired is fine)", Strength.STRONG),
+                 N_("National identity card (expired is fine)"), Strength.STRONG),
     EvidenceType("protection_document", EvidenceCategory.PROTECTION_DOCUMENT,
-                 "Refugee or asylum document", Strength.STRONG),
+                 N_("Refugee or asylum document"), Strength.STRONG),
     # Deliberately written into the QR as the generic "other government document": the
     # specific category would tell anyone who reads the spec what this person went through.
     EvidenceType("gov_status_letter", EvidenceCategory.OTHER_GOV_DOCUMENT,
-                 "Government status letter (e.g. NRM conclusive grounds)", Strength.FAIR,
+                 N_("Government status letter (e.g. NRM conclusive grounds)"), Strength.FAIR,
                  note="Shown in the QR as 'other government document' (privacy)."),
     EvidenceType("other_gov_document", EvidenceCategory.OTHER_GOV_DOCUMENT,
-                 "Other government-issued document", Strength.FAIR),
+                 N_("Other government-issued document"), Strength.FAIR),
     EvidenceType("consular_document", EvidenceCategory.CONSULAR_DOCUMENT,
-                 "Consular identity document", Strength.STRONG),
+                 N_("Consular identity document"), Strength.STRONG),
     EvidenceType("birth_certificate", EvidenceCategory.BIRTH_CERTIFICATE,
-                 "Birth certificate", Strength.FAIR),
+                 N_("Birth certificate"), Strength.FAIR),
     EvidenceType("police_report", EvidenceCategory.POLICE_REPORT,
-                 "Police report naming the person", Strength.FAIR),
+                 N_("Police report naming the person"), Strength.FAIR),
     EvidenceType("employer_record", EvidenceCategory.EMPLOYER_RECORD,
-                 "Employer record", Strength.FAIR),
+                 N_("Employer record"), Strength.FAIR),
     EvidenceType("service_provider_record", EvidenceCategory.SERVICE_PROVIDER_RECORD,
-                 "Record from a regulated service provider", Strength.FAIR),
+                 N_("Record from a regulated service provider"), Strength.FAIR),
     EvidenceType("medical_record", EvidenceCategory.MEDICAL_RECORD,
-                 "Medical record", Strength.FAIR),
+                 N_("Medical record"), Strength.FAIR),
     EvidenceType("education_record", EvidenceCategory.EDUCATION_RECORD,
-                 "Education record", Strength.FAIR),
+                 N_("Education record"), Strength.FAIR),
 )}
 
 #: How a piece of evidence was checked; only the first three count as validation.
 VALIDATION_METHODS: dict[str, str] = {
-    "authoritative_source": "Confirmed with the issuing authority",
-    "credible_source": "Confirmed with a credible source (e.g. the police force, employer)",
-    "document_inspection": "Inspected the physical document's security features",
-    "visual_only": "Seen, not checked",
-    "not_checked": "Not checked",
+    "authoritative_source": N_("Confirmed with the issuing authority"),
+    "credible_source": N_("Confirmed with a credible source (e.g. the police force, employer)"),
+    "document_inspection": N_("Inspected the physical document's security features"),
+    "visual_only": N_("Seen, not checked"),
+    "not_checked": N_("Not checked"),
 }
 VALIDATING = frozenset({"authoritative_source", "credible_source", "document_inspection"})
 
@@ -127,13 +133,13 @@ def compute(facts: Iterable[EvidenceFact]) -> AssuranceResult:
     counted = [(s, c) for s, c in scored if s > Strength.NONE]
     strengths = [s for s, _ in counted]
     if strengths and strengths[0] == Strength.SUPERIOR:
-        ial, why = 2, "one SUPERIOR piece of evidence, validated"
+        ial, why = 2, N_("one SUPERIOR piece of evidence, validated")
     elif len(strengths) >= 2 and strengths[0] >= Strength.STRONG and strengths[1] >= Strength.FAIR:
-        ial, why = 2, "one STRONG and one further FAIR-or-better piece, both validated"
+        ial, why = 2, N_("one STRONG and one further FAIR-or-better piece, both validated")
     elif strengths:
-        ial, why = 1, "at least one FAIR-or-better piece of evidence, validated"
+        ial, why = 1, N_("at least one FAIR-or-better piece of evidence, validated")
     else:
-        ial, why = 0, ("no validated identity evidence: trusted-referee exception "
-                       "(an interview or a vouch never reaches IAL1)")
+        ial, why = 0, N_("no validated identity evidence: trusted-referee exception "
+                          "(an interview or a vouch never reaches IAL1)")
     eidas = {0: "none", 1: "low", 2: "substantial"}[ial]
     return AssuranceResult(ial, eidas, tuple(c for _, c in counted), why)

@@ -53,6 +53,8 @@ _ENV_SETTINGS: dict[str, Any] = {
     "PROXY_FIX": _parse_bool,
     "API_RATE_LIMIT": str,
     "API_IP_RATE_LIMIT": str,
+    "WEBHOOK_ALLOW_HTTP": _parse_bool,
+    "WEBHOOK_ALLOW_PRIVATE": _parse_bool,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -97,6 +99,10 @@ DEFAULTS: dict[str, Any] = {
     "HANDOVER_MINUTES": 10,
     "API_RATE_LIMIT": "120 per minute",
     "API_IP_RATE_LIMIT": "600 per minute",
+    # Webhook targets: https only, and no loopback/private addresses, unless the operator
+    # says so (a core banking system often lives on a private network: set the second).
+    "WEBHOOK_ALLOW_HTTP": False,
+    "WEBHOOK_ALLOW_PRIVATE": False,
 }
 
 
@@ -152,6 +158,8 @@ def check_production(config: dict[str, Any]) -> list[str]:
         problems.append("TESTING is on")
     if config.get("DEMO"):
         problems.append("DEMO mode is on (generated development keys)")
+    if config.get("WEBHOOK_ALLOW_HTTP"):
+        problems.append("WEBHOOK_ALLOW_HTTP is on (decisions would leave unencrypted)")
     key = config.get("SECRET_KEY") or ""
     if len(key) < 32 or len(set(key)) < 10:
         problems.append("SECRET_KEY is missing or weak (need >= 32 random characters)")

@@ -91,6 +91,15 @@ _TITLES = {
     422: _l("Unprocessable content"), 429: _l("Too many requests"), 500: _l("Something went wrong"),
 }
 
+#: Shown on pages instead of Werkzeug's generic English descriptions.
+_DETAILS = {
+    400: _l("The request could not be understood. Go back, reload the page and try again."),
+    405: _l("This page cannot be used that way."),
+    409: _l("This changed in the meantime. Reload the page and try again."),
+    413: _l("What you sent is too large."),
+    415: _l("This kind of file or content is not accepted."),
+}
+
 
 def _render(status: int, title: str, detail: str | None, slug: str | None = None,
             headers: dict[str, str] | None = None) -> Response:
@@ -130,6 +139,9 @@ def init_app(app: Flask) -> None:
             if retry:
                 headers["Retry-After"] = retry
         detail = None if status in (404, 500) else err.description
+        if detail is not None and detail == type(err).description and not wants_json():
+            generic = _DETAILS.get(status)
+            detail = str(generic) if generic is not None else None
         if status == 429:
             detail = _("Too many attempts. Wait a moment and try again.")
         return _render(status, str(_TITLES.get(status, err.name)), detail, headers=headers)

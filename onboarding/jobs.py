@@ -28,16 +28,21 @@ class Job:
     every: timedelta
     func: JobFunc
     description: str
+    #: False for jobs that talk to the outside world (webhooks): they get a session with no
+    #: transaction open and keep their own transactions short, so no lock is held while
+    #: waiting on a remote server.
+    transactional: bool = True
 
 
 REGISTRY: dict[str, Job] = {}
 
 
-def job(name: str, every: timedelta, description: str) -> Callable[[JobFunc], JobFunc]:
+def job(name: str, every: timedelta, description: str,
+        transactional: bool = True) -> Callable[[JobFunc], JobFunc]:
     """Register ``func`` as a job that should run every ``every``."""
 
     def register(func: JobFunc) -> JobFunc:
-        REGISTRY[name] = Job(name, every, func, description)
+        REGISTRY[name] = Job(name, every, func, description, transactional)
         return func
 
     return register
@@ -66,11 +71,19 @@ def run_due(factory: sessionmaker[Session], config: dict[str, Any],
             continue
         report(f"running {j.name} ...")
         try:
+            if not j.transactional:
+                with factory() as session, session.begin():
+                    row = session.get(JobRun, j.name) or JobRun(name=j.name)
+                    row.last_started_at = now()
+                    session.add(row)
+                with factory() as session:
+                    result = j.func(session, config)
             with factory() as session, session.begin():
                 row = session.get(JobRun, j.name) or JobRun(name=j.name)
-                row.last_started_at = now()
-                session.add(row)
-                result = j.func(session, config)
+                if j.transactional:
+                    row.last_started_at = now()
+                    session.add(row)
+                    result = j.func(session, config)
                 row.last_finished_at = now()
                 row.last_status = "ok"
                 counts: dict[str, Any] = {k: v for k, v in result.items()
@@ -172,3 +185,31 @@ def _retention(session: Session, config: dict[str, Any]) -> dict[str, Any]:
     for person in due:
         ops.erase(session, Actor(), svc, person)
     return {"shredded": len(due)}
+
+
+@job("webhooks.deliver", timedelta(minutes=1),
+     "Post queued decision and alert events to each bank's webhook (with retries)",
+     transactional=False)
+def _deliver_webhooks(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from onboarding import webhooks
+
+    return webhooks.deliver_due(session, config["_keyring"],
+                                allow_http=bool(config.get("WEBHOOK_ALLOW_HTTP")),
+                                allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE")))
+
+
+@job("accounts.validity", timedelta(hours=24),
+     "Announce accounts whose time-boxed validity has ended (core banking restricts them)")
+def _account_validity(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from onboarding.compliance import lifecycle
+
+    return lifecycle.end_validity(session, Actor(), now().date())
+
+
+@job("screening.accounts", timedelta(minutes=10),
+     "Re-screen open accounts against new list versions (500 a run); new matches open reviews",
+     transactional=False)
+def _rescreen_accounts(session: Session, config: dict[str, Any]) -> dict[str, Any]:
+    from onboarding.compliance import lifecycle
+
+    return lifecycle.rescreen_accounts(session, Actor(), config["_keystore"])

@@ -9,6 +9,7 @@ from importlib import resources
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 _hasher: PasswordHasher = PasswordHasher(type=Type.ID)
 # A hash of a random string: verifying against it for unknown users makes "no such user"
@@ -67,14 +68,14 @@ def password_problems(password: str, *, min_length: int = 8, max_length: int = 1
     problems = []
     pw = _normalise(password)
     if len(pw) < min_length:
-        problems.append(f"Use at least {min_length} characters.")
+        problems.append(_("Use at least %(n)d characters.", n=min_length))
     if len(pw) > max_length:
-        problems.append(f"Use at most {max_length} characters.")
+        problems.append(_("Use at most %(n)d characters.", n=max_length))
     lowered = pw.lower()
     if lowered in _common_passwords() or lowered.strip() in _common_passwords():
-        problems.append("This password is too common; choose another.")
+        problems.append(_("This password is too common; choose another."))
     for item in context:
         if item and len(item) >= 4 and item.lower() in lowered:
-            problems.append("Do not use your name or email address in the password.")
+            problems.append(_("Do not use your name or email address in the password."))
             break
     return problems

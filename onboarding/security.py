@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from onboarding.clock import now
@@ -66,14 +67,20 @@ def allow_camera() -> None:
 T = TypeVar("T")
 
 
-def owned_or_404(model: type[T], object_id: Any, attr: str = "org_id") -> T:
+def owned_or_404(model: type[T], object_id: Any, attr: str = "org_id",
+                 lock: bool = False) -> T:
     """Load ``model`` by id, but only if it belongs to the caller's organisation.
 
     Another organisation's object and a missing one give the same 404, so existence is
     never confirmed (SECURITY.md 10). Every per-object view goes through this one check.
+    ``lock`` takes the row's write lock (``SELECT ... FOR UPDATE`` on PostgreSQL) so two
+    officers acting on one object at once are serialised, not both applied.
     """
     user = current_user()
-    row = db().get(model, object_id)
+    # populate_existing: a copy already in the session (read before the lock) is refreshed
+    # with what the locked read returns, not kept stale.
+    row = db().get(model, object_id, with_for_update=lock or None,
+                   populate_existing=lock)
     if row is None or user is None or getattr(row, attr) != user.org_id:
         abort(404)
     return row
@@ -123,12 +130,12 @@ def same_origin() -> None:
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
-        abort(400, "Cross-site request refused.")
+        abort(400, _("Cross-site request refused."))
     origin = request.headers.get("Origin")
     if origin is not None and origin != "null":
         ours = f"{request.scheme}://{request.host}"
         if origin != ours:
-            abort(400, "Cross-site request refused.")
+            abort(400, _("Cross-site request refused."))
 
 
 def enforce() -> Response | None:

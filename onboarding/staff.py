@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -72,11 +73,12 @@ def create_user(db: Session, actor: Actor, *, org: Organisation, email: str,
                 must_change_password: bool = True) -> tuple[User, str]:
     """Add a staff member; returns the user and the initial password (shown once)."""
     if role not in ROLES_BY_KIND[org.kind]:
-        raise StaffError(f"The role {role.value} does not exist in this kind of organisation.")
+        raise StaffError(_("The role %(r)s does not exist in this kind of organisation.",
+                           r=role.value))
     email = normalise_email(email)
     exists = db.execute(select(func.count()).select_from(User).where(User.email == email))
     if exists.scalar_one():
-        raise StaffError("A staff account with this email already exists.")
+        raise StaffError(_("A staff account with this email already exists."))
     initial = password or one_time_password()
     if password is not None:
         problems = password_problems(password, context=(email.split("@")[0], display_name))
@@ -177,7 +179,7 @@ def check_second_factor(db: Session, actor: Actor, keyring: Keyring, user: User,
 def set_active(db: Session, actor: Actor, user: User, active: bool) -> None:
     """Disable (ending every session at once) or re-enable a staff account."""
     if actor.user_id == user.id and not active:
-        raise StaffError("You cannot disable your own account.")
+        raise StaffError(_("You cannot disable your own account."))
     user.is_active = active
     ended = 0 if active else end_user_sessions(db, user.id)
     audit.record(db, actor, "staff.enable" if active else "staff.disable",

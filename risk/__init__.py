@@ -11,20 +11,31 @@ The engine recommends; the bank's compliance officer decides (FATF R.17 reliance
 """
 
 from risk.engine import Decision, Engine, assess, engine_for
-from risk.model import AssessmentInput, InputError, parse_input, parse_json
+from risk.model import (
+    TRANSACTION_FIELDS,
+    AssessmentInput,
+    InputError,
+    TransactionSummary,
+    parse_input,
+    parse_json,
+    parse_transactions,
+)
 from risk.policy import Policy, PolicyError, default_policy_path, load_policy
 
 __all__ = [
+    "TRANSACTION_FIELDS",
     "AssessmentInput",
     "Decision",
     "Engine",
     "InputError",
     "Policy",
     "PolicyError",
+    "TransactionSummary",
     "assess",
     "default_policy_path",
     "engine_for",
     "load_policy",
     "parse_input",
     "parse_json",
+    "parse_transactions",
 ]

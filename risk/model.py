@@ -692,6 +692,18 @@ def _transactions(v: Any) -> TransactionSummary:
     return TransactionSummary(period_start=start, period_end=end, **amounts, **counts)
 
 
+#: The fields of a transaction summary, in the order a CSV file gives them.
+TRANSACTION_AMOUNTS: Final = _TX_AMOUNTS
+TRANSACTION_COUNTS: Final = _TX_COUNTS
+TRANSACTION_FIELDS: Final = ("period_start", "period_end", *_TX_AMOUNTS, *_TX_COUNTS)
+
+
+def parse_transactions(data: Any) -> TransactionSummary:
+    """Parse one period's transaction summary (the ``transactions`` object of the input
+    schema) on its own, e.g. as fed monthly by a core banking system for monitoring."""
+    return _transactions(data)
+
+
 def parse_json(text: str | bytes) -> AssessmentInput:
     """Parse one JSON document (raises :class:`InputError` for JSON syntax errors too)."""
     import json

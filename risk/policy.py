@@ -633,4 +633,4 @@ def _is_file(text: str) -> bool:
 
 def default_policy_path() -> Path:
     """The shipped default policy (DOMAIN.md §5)."""
-    return Path(__file__).with_name("policies") / "default-v1.yaml"
+    return Path(__file__).with_name("policies") / "default-v2.yaml"

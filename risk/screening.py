@@ -331,15 +331,19 @@ def _csv_rows(data: bytes) -> Iterable[list[str]]:
 
 
 def load_simple_csv(source: str | Path | bytes, *, name: str, kind: HitKind = HitKind.PEP,
-                    id_prefix: str | None = None) -> WatchList:
+                    id_prefix: str | None = None, content_ids: bool = False) -> WatchList:
     """Load ``name,aliases,date_of_birth,nationality`` (header required; aliases and
-    nationalities separated by ";"). Entity ids are ``<prefix>-<row number>``."""
+    nationalities separated by ";"). Entity ids are ``<prefix>-<row number>``, or with
+    ``content_ids`` ``<prefix>-<hash of the entry>``: stable across list versions that add,
+    remove or reorder rows, so a decision about an entity (a cleared pair) never passes to
+    another entity that took its row."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     need = {"name", "aliases", "date_of_birth", "nationality"}
     if reader.fieldnames is None or not need <= set(reader.fieldnames):
         raise ValueError(f"{name}: header must include {', '.join(sorted(need))}")
     entries = []
+    seen_ids: set[str] = set()
     for i, row in enumerate(reader, 2):
         primary = (row["name"] or "").strip()
         if not primary:
@@ -349,7 +353,14 @@ def load_simple_csv(source: str | Path | bytes, *, name: str, kind: HitKind = Hi
             .strip() else (None, False)
         nats = frozenset(c for c in (country_code(n) for n in
                                      (row["nationality"] or "").split(";") if n.strip()) if c)
-        entries.append(ListEntry(f"{id_prefix or name}-{i - 1}", (primary, *aliases),
+        suffix = str(i - 1)
+        if content_ids:
+            digest = hashlib.sha256("\x1f".join(
+                (primary, *sorted(aliases), row["date_of_birth"] or "", *sorted(nats))
+            ).encode()).hexdigest()[:16]
+            suffix = digest if digest not in seen_ids else f"{digest}-{i - 1}"
+            seen_ids.add(digest)
+        entries.append(ListEntry(f"{id_prefix or name}-{suffix}", (primary, *aliases),
                                  dobs=() if dob is None else (dob,), dob_approximate=approx,
                                  nationalities=nats))
     return WatchList(name, kind, "sha256:" + hashlib.sha256(data).hexdigest(), tuple(entries))

@@ -101,6 +101,25 @@ def step_up(page: Page, password: str, secret: str) -> None:
     page.get_by_role("button", name="Confirm it is you").click()
 
 
+def core_banking_receiver() -> str:
+    """A local stand-in for the bank's core banking system: accepts webhook posts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}/hooks/onboarding"
+
+
 def portrait(path: Path) -> Path:
     """A synthetic portrait (never a real person) for the demo enrolment."""
     from PIL import Image, ImageDraw
@@ -255,11 +274,21 @@ def main() -> int:
             print("bank admin")
             ctx = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
             page = ctx.new_page()
-            sign_in(page, base, *accounts["bank_admin"], prefix=None)
+            admin_secret = sign_in(page, base, *accounts["bank_admin"], prefix=None)
             page.goto(base + "/bank/api-keys")
+            page.click("#api-key-confirm")  # a new key is a sensitive action: step-up
+            step_up(page, accounts["bank_admin"][1], admin_secret)
             page.get_by_label("Name (which system uses it)").fill("Core banking")
+            page.get_by_label("Read decisions (tier, features, limits, validity)").check()
             page.get_by_role("button", name="Create key").click()
             shot(page, "bank-admin-api-keys")
+            # the core banking system's webhook: a local receiver stands in for it
+            hook_url = core_banking_receiver()
+            page.goto(base + "/bank/webhook")  # the step-up above still counts
+            page.get_by_label("Endpoint URL (https)").fill(hook_url)
+            page.click("#webhook-save")
+            page.click("#webhook-test")
+            shot(page, "bank-admin-webhook")
             # a sanctions list with a (fictional) near-namesake: the open case is re-screened
             listing = Path(tmp) / "list.csv"
             listing.write_text("name,aliases,date_of_birth,nationality\n"
@@ -295,6 +324,38 @@ def main() -> int:
             officer_b.goto(case_url)
             officer_b.click("#approve-proposal")
             shot(officer_b, "compliance-case-decided")
+
+            print("account lifecycle")
+            case_id = case_url.rsplit("/", 1)[1]
+            figures = Path(tmp) / "october.csv"
+            today = time.strftime("%Y-%m-%d", time.gmtime())  # opened today: first period
+            figures.write_text("account,period_start,period_end,inflow,outflow,cash_in,"
+                               "cash_out,cash_deposit_locations,prepaid_card_purchases\n"
+                               f"{case_id},{today},{today},1400,1380,1300,900,6,0\n")
+            officer_a.goto(base + "/compliance/transactions")
+            officer_a.set_input_files("#file", str(figures))
+            officer_a.click("#upload-transactions")
+            shot(officer_a, "compliance-transactions")
+            officer_a.goto(base + "/compliance/?q=alerts")
+            shot(officer_a, "compliance-alerts-queue")
+            officer_a.goto(case_url)
+            shot(officer_a, "compliance-case-alert")
+            officer_a.click("#alert-escalate-1")
+            officer_a.click("#keep-tier")
+            officer_a.get_by_text("Step up to a higher tier (new evidence)").click()
+            officer_a.get_by_label("The bank's own standard CDD").select_option("passed")
+            officer_a.click("#step-up")
+            shot(officer_a, "compliance-step-up-review")
+            if not officer_a.locator("#propose").is_visible():
+                officer_a.get_by_text("Propose an override, upgrade or decline").click()
+            officer_a.get_by_label("Tier").select_option("T3")
+            officer_a.get_by_label("Reason").select_option("additional_evidence")
+            officer_a.get_by_label("Justification").fill("Passport verified by our own CDD.")
+            officer_a.click("#propose")
+            officer_b.goto(case_url)
+            officer_b.click("#approve-proposal")
+            officer_b.locator("#account").scroll_into_view_if_needed()
+            shot(officer_b, "compliance-case-account")
             officer_a.goto(base + "/compliance/policies/new")
             officer_a.get_by_label("Policy (YAML)").fill(
                 (ROOT / "risk" / "policies" / "strict-example-v1.yaml").read_text())

@@ -78,8 +78,7 @@ def open_case(db: Session, actor: Actor, keystore: KeyStore, verification: Verif
         raise ValueError("only a valid verification can open a case")
     if product not in PRODUCTS:
         raise ValueError("unknown product")
-    body = FieldCipher(verification.id, keystore.get(verification.id)).open(
-        "verified", verification.pending_enc)
+    body = take_verified(keystore, verification)
     issuer_id = (body.get("issuer") or {}).get("id")
     issuer_org = db.execute(select(Organisation.id).where(
         Organisation.issuer_id == issuer_id)).scalar_one_or_none() if issuer_id else None
@@ -91,15 +90,24 @@ def open_case(db: Session, actor: Actor, keystore: KeyStore, verification: Verif
                                     "conflicts": sorted(set(conflicts) & set(CONFLICTS))},
                     claims_enc=b"", issuer_org_id=issuer_org)
     case.claims_enc = FieldCipher(case.id, keystore.create(case.id)).seal("case_claims", body)
-    # The verification's own copy is no longer needed: shred it.
-    verification.pending_enc = None
-    keystore.destroy(verification.id)
     db.add(case)
     db.flush()
     audit.record(db, actor, "case.open", object_type="bank_case", object_id=case.id,
                  org_id=case.org_id, product=product,
                  third_party_signs=len(case.counter_checks["third_party"]))
     return case
+
+
+def take_verified(keystore: KeyStore, verification: Verification) -> dict[str, Any]:
+    """The verified claims held for a case, once: the verification's own copy is shredded
+    as it is handed over (to a new case, or to a step-up of an existing one)."""
+    if verification.pending_enc is None:
+        raise ValueError("no verified claims held")
+    body: dict[str, Any] = FieldCipher(verification.id, keystore.get(verification.id)).open(
+        "verified", verification.pending_enc)
+    verification.pending_enc = None
+    keystore.destroy(verification.id)
+    return body
 
 
 def case_claims(keystore: KeyStore, case: BankCase) -> dict[str, Any]:

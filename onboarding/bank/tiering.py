@@ -14,8 +14,9 @@ from onboarding import audit
 from onboarding.audit import Actor
 from onboarding.bank.operations import case_claims
 from onboarding.clock import now
+from onboarding.compliance.lifecycle import REVIEW_REQUEST, account_input
 from onboarding.models import BankCase, Organisation
-from onboarding.privacy import KeyStore
+from onboarding.privacy import FieldCipher, KeyStore
 
 COUNTER_TO_ENGINE = {
     "someone_speaks": "speaks_for_applicant",
@@ -58,7 +59,9 @@ def engine_input(db: Session, case: BankCase, claims: dict[str, Any]) -> dict[st
         "assessed_at": now().date().isoformat(),
         "jurisdiction": org.jurisdiction if org else "GB",
         "applicant_key": str(case.id),
-        "request": {"type": "onboarding", "features": PRODUCT_FEATURES[case.product]},
+        "request": {"type": REVIEW_REQUEST.get(case.review_kind or "onboarding",
+                                                "onboarding"),
+                    "features": PRODUCT_FEATURES[case.product]},
         "attestation": {
             "verification": {"result": "valid", "warnings": [],
                              "status_as_of": claims.get("status_as_of")},
@@ -90,9 +93,10 @@ def engine_input(db: Session, case: BankCase, claims: dict[str, Any]) -> dict[st
             "attribute_conflicts": list(checks.get("conflicts", [])),
             "minor": None,
             "authenticator_aal": 2,
-            "standard_cdd": "not_done",
-            "id_application_confirmed": False,
+            "standard_cdd": checks.get("standard_cdd", "not_done"),
+            "id_application_confirmed": bool(checks.get("id_application_confirmed")),
         },
+        **({"account": account} if (account := account_input(case)) else {}),
     }
 
 
@@ -113,14 +117,29 @@ def _epoch(iso: str | None) -> int:
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC).timestamp())
 
 
-def recommend(db: Session, actor: Actor, keystore: KeyStore, case: BankCase) -> dict[str, Any]:
-    """Run the engine with the bank's policy and keep the decision on the case."""
+def recommend(db: Session, actor: Actor, keystore: KeyStore, case: BankCase, *,
+              reopen: bool = False) -> dict[str, Any]:
+    """Run the engine with the bank's policy and keep the recommendation on the case.
+
+    Only a case under review is re-assessed: a decided case is reopened only by starting a
+    review (``reopen``), never as a side effect (a screening change must not undo a
+    four-eyes decision)."""
+    from onboarding.compliance.lifecycle import OPEN_REVIEW, LifecycleError
     from onboarding.compliance.operations import active_policy, screening_check
 
+    if case.status not in OPEN_REVIEW and not reopen:
+        raise LifecycleError("This case is decided: start a review to assess it again.")
+
     claims = case_claims(keystore, case)
+    if case.pending_claims_enc is not None:
+        # A step-up is assessed on the newly verified attestation.
+        claims = FieldCipher(case.id, keystore.get(case.id)).open("case_claims",
+                                                                  case.pending_claims_enc)
     policy, policy_row = active_policy(db, case.org_id)
     doc = engine_input(db, case, claims)
     doc["bank_checks"]["screening"] = screening_check(db, case, claims, policy)
+    if doc["bank_checks"]["screening"]["status"] == "completed":
+        case.screened_at = now()
     decision = risk.assess(risk.parse_input(doc), policy)
     body = decision.to_dict()
     case.recommendation = body

@@ -50,14 +50,29 @@ def active_lists(db: Session, org_id: uuid.UUID) -> list[ScreeningList]:
     return list(seen.values())
 
 
+#: Parsed list versions by id (a version never changes once stored): re-screening many
+#: accounts must not parse the same list for each of them.
+_PARSED: dict[uuid.UUID, Any] = {}
+_PARSED_MAX = 16
+
+
 def _watchlist(row: ScreeningList) -> Any:
     from risk.screening import load_ofac_sdn, load_simple_csv
 
+    cached = _PARSED.get(row.id)
+    if cached is not None:
+        return cached
     if row.fmt == "ofac":
-        return load_ofac_sdn(row.content)
-    # Entity ids must survive new list versions (whitelists refer to them): row-based ids
-    # under the list name stay stable as long as a new version appends rows.
-    return load_simple_csv(row.content, name=row.name, id_prefix=row.name)
+        parsed = load_ofac_sdn(row.content, row.alt_content)
+    else:
+        # Entity ids must survive new list versions (whitelists and dispositions refer to
+        # them): derived from each entry's content, not its row.
+        parsed = load_simple_csv(row.content, name=row.name, id_prefix=row.name,
+                                 content_ids=True)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[row.id] = parsed
+    return parsed
 
 
 def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
@@ -106,12 +121,22 @@ def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
 
 def record_decision(db: Session, actor: Actor, case: BankCase, *, outcome: str, tier: str,
                     how: str, proposal_id: uuid.UUID | None = None) -> None:
-    """The bank's decision on a case (the engine only recommended)."""
+    """The bank's decision on a case (the engine only recommended), made effective on the
+    account, announced to the core banking system (decision API cursor + webhook)."""
+    from onboarding.compliance import lifecycle
+
+    policy, _row = active_policy(db, case.org_id)
     case.decision = {"outcome": outcome, "tier": tier, "how": how,
+                     "kind": case.review_kind or "onboarding",
                      "by": str(actor.user_id), "proposal": str(proposal_id) if proposal_id
                      else None, "policy": (case.recommendation or {}).get("policy")}
     case.decided_at = now()
-    case.status = {"approve": "approved", "decline": "declined"}.get(outcome, outcome)
+    event = lifecycle.apply_decision(db, actor, case, policy, outcome=outcome, tier=tier,
+                                     how=how, proposal_id=proposal_id)
+    # A refused step-up leaves the account open at its tier (lapsed if its box has ended).
+    case.status = lifecycle.resting_status(case) if case.account_tier else "declined"
     case.version += 1
     audit.record(db, actor, "case.decide", object_type="bank_case", object_id=case.id,
-                 org_id=case.org_id, outcome=outcome, tier=tier, how=how)
+                 org_id=case.org_id, outcome=outcome, tier=tier, how=how,
+                 review=case.review_kind or "onboarding")
+    lifecycle.touch(db, actor, case, event, policy)

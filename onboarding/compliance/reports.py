@@ -22,12 +22,12 @@ import statistics
 import threading
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -155,6 +155,8 @@ class Dashboard:
     fp_rate: float | None
     stepup_decided: int
     stepup_up: int
+    stepup_requested: int
+    stepup_upgraded: int
     recent: list[RecentDecision]
 
 
@@ -271,6 +273,18 @@ def compute_dashboard(session: Session, org_id: uuid.UUID, weeks: int, names: Ca
     comparable = [(a, b) for a, b in comparable if a in TIERS and b in TIERS]
     up = sum(1 for a, b in comparable if TIERS.index(cast(str, b)) > TIERS.index(cast(str, a)))
 
+    # Step-up conversion proper: step-up reviews opened in the period (new evidence brought
+    # to an open account), and how many ended in an upgrade.
+    requested = session.execute(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.org_id == org_id, AuditEntry.action == "case.step_up.start",
+        AuditEntry.at >= since)).scalar_one()
+    upgraded = 0
+    for (history,) in session.execute(select(BankCase.history).where(
+            BankCase.org_id == org_id, BankCase.account_opened_on.is_not(None))):
+        upgraded += sum(1 for h in history or [] if h.get("kind") == "step_up"
+                        and h.get("outcome") == "approve"
+                        and str(h.get("at", "")) >= since.isoformat()[:19])
+
     return Dashboard(
         weeks=week_list, since=since, opened=len(opened), by_outcome=by_outcome,
         by_tier=by_tier, decided=len(decided),
@@ -278,7 +292,8 @@ def compute_dashboard(session: Session, org_id: uuid.UUID, weeks: int, names: Ca
         ttd_p90=p90(all_hours) if all_hours else None, ttd_weekly=ttd_weekly,
         reviewers=reviewer_rows, hits=hits,
         fp_rate=hits["no_hit"] / closed if closed else None,
-        stepup_decided=len(comparable), stepup_up=up,
+        stepup_decided=len(comparable), stepup_up=up, stepup_requested=int(requested),
+        stepup_upgraded=upgraded,
         recent=recent_decisions(session, org_id, decided, names))
 
 
@@ -453,10 +468,11 @@ HOW = {"approve": "approved at the recommended tier",
        "decline": "declined under four-eyes (a second officer approved)"}
 
 
-def sar_narrative(case: BankCase) -> str:
-    """A draft SAR narrative for ``case``: key term, case id, dates, outcome, reason codes and
-    counter checks. Nothing else: no names, dates of birth, documents, staff or free text.
-    English, as filed with FinCEN."""
+def sar_narrative(case: BankCase, alerts: Sequence[tuple[Any, str]] = ()) -> str:
+    """A draft SAR narrative for ``case``: key term, case id, dates, outcome, reason codes,
+    counter checks, and the account's monitoring alerts (period, typology, what the figures
+    showed, how the alert was dealt with). Nothing else: no names, dates of birth, documents,
+    staff or free text. English, as filed with FinCEN."""
     rec = case.recommendation or {}
     dec = case.decision or {}
     checks = case.counter_checks or {}
@@ -494,6 +510,20 @@ def sar_narrative(case: BankCase) -> str:
             flagged.append(code)
     if not reasons:
         lines.append("- none")
+    if case.account_opened_on is not None:
+        lines += ["", f"Account: opened {case.account_opened_on.isoformat()}, tier in force "
+                  f"{case.account_tier or 'none (closed)'}"
+                  + (f", valid until {case.valid_until.isoformat()}" if case.valid_until
+                     else "")]
+    if alerts:
+        lines += ["", "Monitoring alerts on the account (transaction summaries):"]
+        for alert, explanation in alerts:
+            known = REASONS.get(alert.reason_code)
+            lines.append(f"- {_iso(alert.created_at)[:10]}: {alert.reason_code} "
+                         f"({known.summary if known else alert.rule}) {explanation} "
+                         f"[{alert.disposition or alert.status}]")
+            if known and known.consider_sar and alert.reason_code not in flagged:
+                flagged.append(alert.reason_code)
     signs = [s for s in checks.get("third_party") or [] if s in THIRD_PARTY_SIGNS]
     conflicts = [c for c in checks.get("conflicts") or [] if c in CONFLICTS]
     lines += ["", "Counter checks recorded by the teller:"]
@@ -547,7 +577,14 @@ def _sar_download() -> Response | tuple[str, int]:
     if case is None:
         return render_template("compliance/reports/sar.html", form=form,
                                candidates=_candidates()), status
-    text = sar_narrative(case)
+    from onboarding.compliance.lifecycle import alert_detail
+    from onboarding.models import MonitoringAlert
+
+    keystore = current_app.extensions["onboarding.keystore"]
+    rows = db().execute(select(MonitoringAlert).where(MonitoringAlert.case_id == case.id)
+                        .order_by(MonitoringAlert.created_at)).scalars().all()
+    text = sar_narrative(case, [(a, str(alert_detail(keystore, a).get("explanation", "")))
+                                for a in rows])
     audit.record(db(), actor(), "report.sar_export", object_type="bank_case",
                  object_id=case.id, org_id=case.org_id)
     db().commit()

@@ -43,8 +43,8 @@ class MultiCheckbox(SelectMultipleField):
 
 
 def choices(mapping: dict[str, Any]) -> list[SelectChoice]:
-    """SelectChoice list from a code → label mapping."""
-    return [SelectChoice(k, str(v)) for k, v in mapping.items()]
+    """SelectChoice list from a code → label mapping (labels marked for translation)."""
+    return [SelectChoice(k, _l(str(v))) for k, v in mapping.items()]
 
 
 class ConsentForm(FlaskForm):
@@ -166,7 +166,7 @@ class PhotoForm(FlaskForm):
 class EvidenceForm(FlaskForm):
     """Step 4: one evidence item at a time."""
 
-    kind = SelectField(_l("Evidence"), choices=[SelectChoice(k, v.label)
+    kind = SelectField(_l("Evidence"), choices=[SelectChoice(k, _l(v.label))
                                                 for k, v in CATALOGUE.items()])
     validation = SelectField(_l("How it was checked"), choices=choices(VALIDATION_METHODS))
     result = RadioField(_l("Result"), choices=[
@@ -223,6 +223,7 @@ class RevokeForm(FlaskForm):
         SelectChoice("safeguarding", _l("Safeguarding concern")),
         SelectChoice("error", _l("Issued in error")),
         SelectChoice("renewal", _l("Renewal")),
+        SelectChoice("new_evidence", _l("New evidence added (step-up)")),
         SelectChoice("other", _l("Other"))])
     submit = SubmitField(_l("Confirm"))
 

@@ -13,6 +13,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
@@ -78,14 +80,14 @@ def start_intake(db: Session, actor: Actor, svc: Services, *, org: Organisation,
                           ).scalar_one_or_none()
     if existing is not None:
         if existing.org_id != org.id:
-            raise IntakeError("This form was already used.")
+            raise IntakeError(_("This form was already used."))
         return existing
     required = set(text.purposes)
     if not required <= set(purposes):
-        raise IntakeError("Every listed purpose must be agreed to; without consent we cannot "
-                          "enrol.")
+        raise IntakeError(_("Every listed purpose must be agreed to; without consent we cannot "
+                            "enrol."))
     if method not in ("read_aloud", "signed"):
-        raise IntakeError("Choose how consent was given.")
+        raise IntakeError(_("Choose how consent was given."))
     person = Person(id=uuid.uuid4(), org_id=org.id, created_by=caseworker.id,
                     status=PersonStatus.DRAFT, step="identity", language=text.language,
                     intake_token=token, created_at=now(), updated_at=now())
@@ -212,11 +214,11 @@ def add_evidence(db: Session, actor: Actor, svc: Services, person: Person, *, ki
     """Record one item from the catalogue (applicant references with their own fields)."""
     entry = assurance.CATALOGUE.get(kind)
     if entry is None:
-        raise IntakeError("Choose an evidence type from the list.")
+        raise IntakeError(_("Choose an evidence type from the list."))
     if validation not in assurance.VALIDATION_METHODS:
-        raise IntakeError("Choose how the evidence was checked.")
+        raise IntakeError(_("Choose how the evidence was checked."))
     if entry.is_reference and not liability_ack:
-        raise IntakeError("An applicant reference must acknowledge liability for the vouch.")
+        raise IntakeError(_("An applicant reference must acknowledge liability for the vouch."))
     item = Evidence(id=uuid.uuid4(), person_id=person.id, kind=kind, validation=validation,
                     result=result,
                     details_enc=svc.cipher(person).seal("evidence_details", details)
@@ -254,18 +256,18 @@ def assurance_of(db: Session, person: Person) -> assurance.AssuranceResult:
 
 # ------------------------------------------------------------- referee session
 REFEREE_REASONS = {
-    "no_documents": "Has no identity documents and cannot obtain them now",
-    "documents_withheld": "Documents are held by someone else",
-    "documents_unsafe": "Applying for documents would put the person at risk",
-    "documents_pending": "Documents applied for, not yet received",
+    "no_documents": _l("Has no identity documents and cannot obtain them now"),
+    "documents_withheld": _l("Documents are held by someone else"),
+    "documents_unsafe": _l("Applying for documents would put the person at risk"),
+    "documents_pending": _l("Documents applied for, not yet received"),
 }
 COERCION_INDICATORS = {
-    "third_party_speaks": "Someone else speaks for the person",
-    "third_party_present": "Someone insists on being present (other than support staff)",
-    "documents_held": "Someone else holds their documents or money",
-    "scripted_answers": "Answers seem scripted or rehearsed",
-    "fear_distress": "Signs of fear, distress or confusion about the process",
-    "no_control_of_phone": "Does not control their own phone or contact details",
+    "third_party_speaks": _l("Someone else speaks for the person"),
+    "third_party_present": _l("Someone insists on being present (other than support staff)"),
+    "documents_held": _l("Someone else holds their documents or money"),
+    "scripted_answers": _l("Answers seem scripted or rehearsed"),
+    "fear_distress": _l("Signs of fear, distress or confusion about the process"),
+    "no_control_of_phone": _l("Does not control their own phone or contact details"),
 }
 
 
@@ -274,12 +276,12 @@ def save_referee_session(db: Session, actor: Actor, svc: Services, person: Perso
                          checked: list[str], seen: list[str]) -> RefereeSession:
     """The NIST trusted-referee record: why, how, what was checked and what was seen."""
     if reason not in REFEREE_REASONS or mode not in (1, 2):
-        raise IntakeError("Choose why a trusted referee was needed and how the session ran.")
+        raise IntakeError(_("Choose why a trusted referee was needed and how the session ran."))
     unknown = set(checked) | set(seen) - set(COERCION_INDICATORS)
     if unknown - set(COERCION_INDICATORS):
-        raise IntakeError("Unknown indicator.")
+        raise IntakeError(_("Unknown indicator."))
     if not set(seen) <= set(checked):
-        raise IntakeError("An indicator marked as seen must also be marked as checked.")
+        raise IntakeError(_("An indicator marked as seen must also be marked as checked."))
     row = db.execute(select(RefereeSession).where(RefereeSession.person_id == person.id)
                      ).scalar_one_or_none()
     if row is None:
@@ -313,7 +315,7 @@ def certify(db: Session, actor: Actor, user: User, certified_on: date,
             expires_on: date) -> CaseworkerCertification:
     """NGO admin records a (re)certification."""
     if expires_on <= certified_on:
-        raise IntakeError("The expiry must be after the certification date.")
+        raise IntakeError(_("The expiry must be after the certification date."))
     row = CaseworkerCertification(id=uuid.uuid4(), user_id=user.id, certified_on=certified_on,
                                   expires_on=expires_on, recorded_by=actor.user_id or user.id)
     db.add(row)
@@ -354,14 +356,14 @@ def issue(db: Session, actor: Actor, svc: Services, person: Person, *, caseworke
     attestation is created *held*, for the NGO admin to review: never silently issued.
     """
     if person.status in (PersonStatus.RESTRICTED, PersonStatus.ERASED):
-        raise IntakeError("This record is restricted; nothing can be issued.")
+        raise IntakeError(_("This record is restricted; nothing can be issued."))
     if not certification_valid(db, caseworker.id, now().date()):
-        raise IntakeError("Your trusted-referee certification is missing or has lapsed. Ask "
-                          "your NGO administrator to record your recertification.")
+        raise IntakeError(_("Your trusted-referee certification is missing or has lapsed. Ask "
+                            "your NGO administrator to record your recertification."))
     session = db.execute(select(RefereeSession).where(RefereeSession.person_id == person.id)
                          ).scalar_one_or_none()
     if session is None or person.names_enc is None:
-        raise IntakeError("Complete every step before issuing.")
+        raise IntakeError(_("Complete every step before issuing."))
     attested = claims_for(db, svc, person)
     row = Attestation(id=uuid.uuid4(), person_id=person.id, org_id=org.id,
                       cti=secrets.token_bytes(16), assurance=attested.assurance,
@@ -391,8 +393,8 @@ def _sign_into(db: Session, actor: Actor, svc: Services, row: Attestation, attes
                org: Organisation, base_url: str) -> None:
     keys = issuer.active_keys(db, org.id)
     if not keys:
-        raise IntakeError("Your organisation has no signing key yet. Ask the administrator "
-                          "to run `onboarding keys generate`.")
+        raise IntakeError(_("Your organisation has no signing key yet. Ask the administrator "
+                            "to run `onboarding keys generate`."))
     key = keys[0]
     size = int(svc.config.get("STATUS_LIST_SIZE", 131072))
     lst, idx = issuer.allocate(db, org.id, size, base_url)
@@ -422,7 +424,7 @@ def release_held(db: Session, actor: Actor, svc: Services, row: Attestation,
                  org: Organisation, base_url: str) -> None:
     """NGO admin, after review: issue a held attestation."""
     if row.status != AttestationStatus.HELD:
-        raise IntakeError("Only held attestations can be released.")
+        raise IntakeError(_("Only held attestations can be released."))
     person = db.get(Person, row.person_id)
     assert person is not None
     _sign_into(db, actor, svc, row, claims_for(db, svc, person), org, base_url)
@@ -455,7 +457,7 @@ def _set(db: Session, row: Attestation, status: AttestationStatus) -> None:
 def suspend(db: Session, actor: Actor, row: Attestation) -> None:
     """Temporarily invalid (e.g. card reported stolen, pending review)."""
     if row.status != AttestationStatus.ACTIVE:
-        raise IntakeError("Only an active attestation can be suspended.")
+        raise IntakeError(_("Only an active attestation can be suspended."))
     _set(db, row, AttestationStatus.SUSPENDED)
     audit.record(db, actor, "attestation.suspend", object_type="attestation", object_id=row.id)
 
@@ -463,7 +465,7 @@ def suspend(db: Session, actor: Actor, row: Attestation) -> None:
 def unsuspend(db: Session, actor: Actor, row: Attestation) -> None:
     """Back to valid."""
     if row.status != AttestationStatus.SUSPENDED:
-        raise IntakeError("Only a suspended attestation can be reinstated.")
+        raise IntakeError(_("Only a suspended attestation can be reinstated."))
     _set(db, row, AttestationStatus.ACTIVE)
     audit.record(db, actor, "attestation.unsuspend", object_type="attestation",
                  object_id=row.id)
@@ -472,7 +474,7 @@ def unsuspend(db: Session, actor: Actor, row: Attestation) -> None:
 def revoke(db: Session, actor: Actor, row: Attestation, reason: str) -> None:
     """Permanently invalid, with a reason code."""
     if reason not in REVOCATION_REASONS:
-        raise IntakeError("Choose a reason.")
+        raise IntakeError(_("Choose a reason."))
     if row.status in (AttestationStatus.REVOKED, AttestationStatus.SUPERSEDED):
         return
     _set(db, row, AttestationStatus.REVOKED)
@@ -521,7 +523,7 @@ def erase(db: Session, actor: Actor, svc: Services, person: Person) -> None:
     """Crypto-shredding: revoke attestations, destroy the data key, drop ciphertexts and
     the photo file. The audit entry keeps only the record id."""
     if person.legal_hold:
-        raise IntakeError("This record is under legal hold and cannot be erased.")
+        raise IntakeError(_("This record is under legal hold and cannot be erased."))
     for row in attestations_of(db, person):
         if row.status not in (AttestationStatus.REVOKED, AttestationStatus.SUPERSEDED):
             revoke(db, actor, row, "erased")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import (
     Blueprint,
@@ -24,7 +24,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_number
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -60,6 +62,9 @@ from onboarding.models import (
 from onboarding.models.core import Role
 from onboarding.privacy import Erased
 from onboarding.security import allow_camera, current_user, db, owned_or_404, require_step_up
+
+if TYPE_CHECKING:
+    from onboarding.photos import PhotoError
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 handover_bp = Blueprint("handover", __name__)
@@ -166,9 +171,9 @@ def new() -> str | Response:
 
 
 PURPOSE_LABELS = {
-    "identity_attestation": "Create a signed identity attestation the person can carry",
-    "bank_sharing": "Let a bank the person chooses check the attestation",
-    "safeguarding_contact": "Let that bank contact us if they are worried about the person",
+    "identity_attestation": _l("Create a signed identity attestation the person can carry"),
+    "bank_sharing": _l("Let a bank the person chooses check the attestation"),
+    "safeguarding_contact": _l("Let that bank contact us if they are worried about the person"),
 }
 
 
@@ -204,6 +209,36 @@ def identity(person_id: uuid.UUID) -> str | Response:
 
 
 # --------------------------------------------------------------------- photo
+#: Face thumbnail budget in the QR: 360 bytes rather than the format's 400 leaves room in
+#: a version-25 QR for a longer status-list URL.
+THUMBNAIL_BYTES = 360
+
+
+def photo_error_text(exc: PhotoError) -> str:
+    """The caseworker's message for a refused photo, in the interface language.
+    ``photos`` stays free of Flask and says why in English; its stable ``code`` is
+    translated here, with the same limits the view applies."""
+    from onboarding import photos
+
+    texts = {
+        "empty": _("No photo was received."),
+        "file_too_large": _("The photo is too large: the file must be at most %(mb)s MB.",
+                            mb=format_number(photos.MAX_UPLOAD_BYTES // (1024 * 1024))),
+        "unsupported_type": _("The file is not a JPEG, PNG or WebP photo."),
+        "too_many_pixels": _("The photo is too large: at most %(mp)s megapixels and %(side)s "
+                             "pixels on the longest side.",
+                             mp=format_number(photos.MAX_PIXELS // 1_000_000),
+                             side=format_number(photos.MAX_SIDE)),
+        "too_small": _("The photo is too small: at least %(n)s x %(n)s pixels are needed.",
+                       n=format_number(photos.MIN_SIDE)),
+        "undecodable": _("The photo could not be read; it may be damaged. Please take or "
+                         "upload it again."),
+        "thumbnail_too_large": _("A face thumbnail cannot be made within %(n)s bytes.",
+                                 n=format_number(THUMBNAIL_BYTES)),
+    }
+    return texts.get(exc.code, str(exc))
+
+
 @bp.route("/<uuid:person_id>/photo", methods=["GET", "POST"])
 def photo(person_id: uuid.UUID) -> str | Response:
     """Step 3: camera capture or upload; re-encoded, metadata stripped."""
@@ -220,11 +255,9 @@ def photo(person_id: uuid.UUID) -> str | Response:
         else:
             try:
                 processed = photos.process_upload(data)
-                # 360 bytes rather than the format's 400: leaves room in a version-25 QR
-                # for a longer status-list URL.
-                thumb = photos.face_thumbnail(processed.image, max_bytes=360)
+                thumb = photos.face_thumbnail(processed.image, max_bytes=THUMBNAIL_BYTES)
             except photos.PhotoError as exc:
-                form.photo.errors = [str(exc)]
+                form.photo.errors = [photo_error_text(exc)]
             else:
                 ops.save_photo(db(), actor(), svc(), person, processed.image, thumb)
                 return _done(person, "evidence")
@@ -272,6 +305,7 @@ def evidence(person_id: uuid.UUID) -> str | Response:
     items = ops.evidence_of(db(), person)
     return render_template("intake/evidence.html", form=form, person=person, items=items,
                            catalogue=assurance_mod.CATALOGUE, step="evidence",
+                           validation_methods=assurance_mod.VALIDATION_METHODS,
                            result=ops.assurance_of(db(), person), remove_form=EmptyForm())
 
 

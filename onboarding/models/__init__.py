@@ -1,6 +1,15 @@
 """Typed SQLAlchemy 2 models. Every key is a random UUIDv4 (SECURITY.md 10)."""
 
-from onboarding.models.bank import ApiKey, BankCase, TrustListVersion, Verification
+from onboarding.models.bank import (
+    ApiKey,
+    BankCase,
+    MonitoringAlert,
+    TransactionSummary,
+    TrustListVersion,
+    Verification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from onboarding.models.compliance import (
     BankPolicy,
     Proposal,
@@ -53,6 +62,7 @@ __all__ = [
     "IssuerKey",
     "JobRun",
     "KeyState",
+    "MonitoringAlert",
     "NameToken",
     "OrgKind",
     "Organisation",
@@ -67,8 +77,11 @@ __all__ = [
     "ScreeningList",
     "StaffSession",
     "StatusList",
+    "TransactionSummary",
     "TrustListVersion",
     "User",
     "Verification",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WhitelistEntry",
 ]

@@ -60,6 +60,8 @@ class ScreeningList(Base):
     version: Mapped[int] = mapped_column(Integer)
     fmt: Mapped[str] = mapped_column(String(16))  # simple | ofac
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: OFAC's ALT.CSV (aliases) uploaded with SDN.CSV: aliases are screened too.
+    alt_content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     entries: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(_tz(), default=now)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -59,6 +60,8 @@ class Person(Base):
     """Someone enrolled by an NGO. Every personal field is encrypted."""
 
     __tablename__ = "person"
+    #: The caseload: an NGO's people, most recently updated first.
+    __table_args__ = (Index("ix_person_org_updated", "org_id", "updated_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=_uuid)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisation.id"), index=True)

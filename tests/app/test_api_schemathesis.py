@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import date
 from itertools import count
 from typing import Any
 
@@ -36,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.app.test_bank import api_key, world  # noqa: F401  (fixtures used below)
+from tests.app.test_compliance_lifecycle import t1_world  # noqa: F401
 
 PATH = "/api/v1/verifications"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -64,7 +66,9 @@ def bearer(app: Any, api_key: Any) -> Callable[[], dict[str, str]]:  # noqa: F81
         org = db.get(Organisation, row.org_id)
         for i in range(4):
             keys.append(ops.create_api_key(db, Actor(row.created_by, org.id), org,
-                                              f"schemathesis {i}", ["verifications:create"],
+                                              f"schemathesis {i}",
+                                              ["verifications:create", "decisions:read",
+                                               "accounts:write"],
                                               row.created_by)[1])
     turn = count()
 
@@ -138,3 +142,36 @@ def test_rate_limited_answer_conforms(schema: Any) -> None:
     assert limited.status_code == 429 and limited.headers.get("retry-after")
 
 
+
+
+ACCOUNT_OPS = [("/api/v1/decisions", "GET"), ("/api/v1/cases/{case_id}", "GET"),
+               ("/api/v1/cases/{case_id}/account-ref", "PUT"),
+               ("/api/v1/cases/{case_id}/transaction-summaries", "POST")]
+
+
+@pytest.mark.parametrize(("path", "method"), ACCOUNT_OPS,
+                         ids=[f"{m} {p}" for p, m in ACCOUNT_OPS])
+def test_account_endpoints_conform(schema: Any, t1_world: Any, bearer: Any,  # noqa: F811
+                                   path: str, method: str) -> None:
+    """The decision API and the monitoring feed, fuzzed against the served OpenAPI: half of
+    the generated requests are aimed at a real open account, so bodies reach the parsers
+    and the monitoring rules (not only the 404 for an unknown id)."""
+    operation = schema[path][method]
+    statuses: list[int] = []
+    turn = count()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    def run(case: Any) -> None:
+        if "case_id" in (case.path_parameters or {}) and next(turn) % 2 == 0:
+            case.path_parameters = {**case.path_parameters, "case_id": t1_world["case"]}
+            if method == "POST" and isinstance(case.body, dict):
+                # a period the account can have (opened today): the figures reach the rules
+                today = date.today().isoformat()
+                case.body = {**case.body, "period_start": today, "period_end": today}
+        statuses.append(validate(case, bearer()).status_code)
+
+    run()
+    assert statuses and all(s < 500 for s in statuses)
+    assert {200, 201} & set(statuses), statuses  # the real paths ran, not only refusals

@@ -154,9 +154,14 @@ def test_other_bank_cannot_see_verification_or_case(world, signed_in):
 # ------------------------------------------------------------------------ API
 @pytest.fixture
 def api_key(signed_in):
-    admin, _ = signed_in("bank_admin")
+    admin, who = signed_in("bank_admin")
+    assert admin.post("/bank/api-keys", {"name": "x", "scopes": ["decisions:read"]}
+                      ).headers["Location"].startswith("/account/confirm")  # step-up first
+    step_up(admin, who)
     page = admin.get("/bank/api-keys").get_data(as_text=True)
-    r = admin.post("/bank/api-keys", {"name": "core banking", "csrf_token": csrf_from(page)})
+    r = admin.post("/bank/api-keys", {"name": "core banking", "csrf_token": csrf_from(page),
+                                      "scopes": ["verifications:create", "decisions:read",
+                                                 "accounts:write"]})
     key = re.search(r'id="new-api-key">([^<]+)<', r.get_data(as_text=True)).group(1)
     return admin, key
 

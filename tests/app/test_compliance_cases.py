@@ -204,3 +204,23 @@ def test_other_bank_gets_404_on_every_compliance_action(world, signed_in, app):
         r = rival.post(url, {**data, "csrf_token": tok})
         assert r.status_code == 404, url
     assert case_id[:8] not in rival.get("/compliance/?q=all").get_data(as_text=True)
+
+
+def test_ofac_aliases_are_screened(world, signed_in, app):
+    """An SDN entry whose *alias* (ALT.CSV) names the applicant is a possible match."""
+    admin, _ = signed_in("bank_admin")
+    sdn = ('301,"UNRELATED, Primary","individual","SDGT","-0-","-0-","-0-","-0-","-0-",'
+           '"-0-","-0-","DOB 11 Nov 1911; nationality United Kingdom."\r\n\x1a').encode("cp1252")
+    alt = '301,401,"aka","KANARYNAME, Zyxwvu","-0-"\r\n'.encode("cp1252")
+    page = admin.get("/compliance/screening-lists").get_data(as_text=True)
+    r = admin.post("/compliance/screening-lists", {
+        "name": "ofac", "fmt": "ofac", "file": (io.BytesIO(sdn), "SDN.CSV"),
+        "alt": (io.BytesIO(alt), "ALT.CSV"), "csrf_token": csrf_from(page)},
+        content_type="multipart/form-data")
+    assert r.status_code == 303
+    teller, _ = signed_in("verifier")
+    case_id = open_case(teller, world["qr"])
+    officer, _o = signed_in("compliance_officer")
+    hits = officer.get(f"/compliance/cases/{case_id}").get_data(as_text=True)
+    hits = hits[hits.index('id="hits"'):]
+    assert "Zyxwvu KANARYNAME" in hits or "Zyxwvu Kanaryname" in hits, hits[:1500]

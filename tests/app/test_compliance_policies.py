@@ -137,12 +137,12 @@ def officers(signed_in):
 # ---------------------------------------------------------------------- validation
 def test_validation_error_points_at_line_and_column_and_keeps_the_text(signed_in, app):
     c, _ = signed_in("compliance_officer")
-    bad = DEFAULT_TEXT.replace("\nversion: 1\n", "\nversion: one\n")
+    bad = DEFAULT_TEXT.replace("\nversion: 2\n", "\nversion: one\n")
     r = c.post("/compliance/policies/new", {"name": "<script>alert(1)</script>",
                                             "source": bad})
     assert r.status_code == 422
     body = r.get_data(as_text=True)
-    line = DEFAULT_TEXT.splitlines().index("version: 1") + 1
+    line = DEFAULT_TEXT.splitlines().index("version: 2") + 1
     assert f"Line {line}, column 10: version: must be an integer" in body
     assert "version: one" in body  # what was typed is still in the box
     assert 'aria-invalid="true"' in body and "There is a problem" in body
@@ -320,7 +320,7 @@ def test_reusing_a_published_id_and_version_with_other_content_is_refused(office
     other = create(a, not_default)
     backtest(a, other)
     r = propose(a, other)
-    assert r.status_code == 409 and "default@1 was already used by the shipped default" in \
+    assert r.status_code == 409 and "default@2 was already used by the shipped default" in \
         r.get_data(as_text=True)
     bumped = same_ref.replace("\nversion: 1\n", "\nversion: 2\n")
     assert a.post(f"/compliance/policies/{pid}", {"name": "v2", "source": bumped}

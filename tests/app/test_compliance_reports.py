@@ -135,11 +135,31 @@ def portfolio(app, orgs, make_staff):
     for cid, tier in ((c1, "T0"), (c2, "T1"), (c3, "T1"), (c3, "T2")):
         recommend_audit(app, bank, cid, tier)  # c3: first T1, later T2
     add_proposal(app, bank, c1, proposal, maker=maker.id, checker=officer.id)
+    step_ups(app, bank, upgraded=c2, pending=c3)
     add_hits(app, bank, c1, officer.id, ["no_hit", "no_hit", "no_hit", "confirmed", "open"])
     other = insert_case(app, orgs["bank2"], foreign.id, hours_ago=3, outcome="decline",
                         tier="T0", decision=decision(foreign.id, "decline", "T0", "decline"),
                         decided_hours_ago=1)
     return {"cases": [c1, c2, c3, c4], "other": other, "officer": officer}
+
+
+def step_ups(app: Any, org_id: uuid.UUID, *, upgraded: uuid.UUID, pending: uuid.UUID) -> None:
+    """Two step-up reviews: one upgraded to T2 (in the account's history), one still open."""
+    from onboarding import audit
+    from onboarding.audit import Actor
+    from onboarding.clock import now
+    from onboarding.models import BankCase
+
+    with app.extensions["onboarding.sessionmaker"]() as db, db.begin():
+        for cid in (upgraded, pending):
+            audit.record(db, Actor(), "case.step_up.start", object_type="bank_case",
+                         object_id=cid, org_id=org_id)
+        row = db.get(BankCase, upgraded)
+        row.account_tier, row.account_opened_on = "T2", now().date()
+        row.history = [{"kind": "onboarding", "outcome": "approve", "tier": "T1",
+                        "at": now().isoformat()},
+                       {"kind": "step_up", "outcome": "approve", "tier": "T2",
+                        "at": now().isoformat()}]
 
 
 def text_of(html: str, element_id: str) -> str:
@@ -161,7 +181,9 @@ def test_dashboard_figures(portfolio, signed_in):
     assert (text_of(page, "hits-no-hit"), text_of(page, "hits-confirmed"),
             text_of(page, "hits-open")) == ("3", "1", "1")
     # T0→T1 and T1→T2 (the first recommendation counts, not the latest): 2 of 3
-    assert text_of(page, "m-stepup") == "67 % (2/3)"
+    assert text_of(page, "m-above-first") == "67 % (2/3)"
+    # two step-up reviews opened, one upgraded
+    assert text_of(page, "m-stepup") == "50 % (1/2)"
     reviewers = page.split('id="reviewers"')[1].split("</table>")[0]
     assert re.search(r"Olive Officer</th><td>2</td><td>1</td><td>50 %", reviewers)
     assert re.search(r"Other or former reviewers</th><td>1</td><td>1</td><td>100 %", reviewers)

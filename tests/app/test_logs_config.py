@@ -119,11 +119,12 @@ def test_access_log_filter_strips_query_strings():
 def test_production_check_lists_every_problem():
     bad = {"DEBUG": True, "SECRET_KEY": "dev", "KEK": "", "SESSION_COOKIE_SECURE": False,
            "SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_SAMESITE": None,
-           "COOKIE_HOST_PREFIX": False, "DATABASE_URL": "sqlite:///x.db"}
+           "COOKIE_HOST_PREFIX": False, "DATABASE_URL": "sqlite:///x.db",
+           "WEBHOOK_ALLOW_HTTP": True}
     problems = " | ".join(check_production(bad))
     for word in ("DEBUG", "SECRET_KEY", "KEK", "BLIND_INDEX_KEY", "KEYSTORE_URL", "SECURE",
                  "HTTPONLY", "SAMESITE", "__Host-",
-                 "SQLite", "REDIS_URL"):
+                 "SQLite", "REDIS_URL", "WEBHOOK_ALLOW_HTTP"):
         assert word in problems, word
     import base64
     import secrets

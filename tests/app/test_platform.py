@@ -139,3 +139,75 @@ def test_demo_command_sets_up_and_prints_accounts_once(tmp_path):
     assert "already exist" in second.stdout
     passwords = re.findall(r"@\S+\s+(\S+)$", first.stdout, re.M)
     assert passwords and not any(p in second.stdout for p in passwords)
+
+
+def test_revision_0002_turns_approved_cases_into_open_accounts(tmp_path):
+    """A database at 0001 with an approved case: after upgrading, the case is an open T1
+    account (opened on the decision date, 12-month box, the decision as its history); the
+    downgrade runs back cleanly."""
+    import uuid
+    from datetime import UTC, date, datetime
+    from typing import Any
+
+    from sqlalchemy import MetaData, insert, select
+
+    from onboarding import migrate
+    from onboarding.db import make_engine
+    from tests.conftest import TEST_DB, _create_pg_database, _drop_pg_database
+
+    name, url = (_create_pg_database() if TEST_DB == "postgresql"
+                 else (None, f"sqlite:///{tmp_path / 'm.db'}"))
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, "0001_initial")
+        md = MetaData()
+        md.reflect(engine)
+        t = md.tables
+        at = datetime(2026, 1, 31, 10, 0, tzinfo=UTC)
+
+        def new_id() -> Any:  # reflected SQLite keys are CHAR(32) hex
+            return uuid.uuid4() if TEST_DB == "postgresql" else uuid.uuid4().hex
+
+        org, user, ver = new_id(), new_id(), new_id()
+        approved, referred = new_id(), new_id()
+        with engine.begin() as conn:
+            conn.execute(insert(t["organisation"]).values(
+                id=org, kind="bank", name="b", display_name="b", jurisdiction="GB",
+                issuer_state="none", is_active=True, created_at=at))
+            conn.execute(insert(t["staff_user"]).values(
+                id=user, org_id=org, email="x@example.org", display_name="x",
+                role="compliance_officer", password_hash="x", must_change_password=False,
+                totp_enrolled=True, totp_last_step=0, locale="en", is_active=True,
+                created_at=at, password_changed_at=at))
+            conn.execute(insert(t["verification"]).values(id=ver, org_id=org, at=at,
+                                                          result="valid", channel="paste"))
+            for cid, status, decision in (
+                    (approved, "approved", {"outcome": "approve", "tier": "T1",
+                                            "how": "approve", "by": str(user)}),
+                    (referred, "referred", None)):
+                conn.execute(insert(t["bank_case"]).values(
+                    id=cid, org_id=org, verification_id=ver, created_by=user, created_at=at,
+                    status=status, product="basic_account", counter_checks={},
+                    claims_enc=b"x", version=1, applicant_key="", decision=decision,
+                    decided_at=at if decision else None))
+        migrate.upgrade(engine, "head")
+        md = MetaData()
+        md.reflect(engine)
+        case = md.tables["bank_case"]
+        with engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(case))}
+        a, r = rows[approved], rows[referred]
+        assert (a.account_tier, a.account_opened_on, a.valid_until) == (
+            "T1", date(2026, 1, 31), date(2027, 1, 31))
+        assert a.history[0]["backfilled"] and a.history[0]["tier"] == "T1"
+        assert a.review_kind == "onboarding" and a.renewals_used == 0 and a.changed_seq == 0
+        assert r.account_tier is None and r.history == []
+        migrate.downgrade(engine, "0001_initial")
+        md = MetaData()
+        md.reflect(engine)
+        assert "monitoring_alert" not in md.tables
+        assert "account_tier" not in md.tables["bank_case"].columns
+    finally:
+        engine.dispose()
+        if name:
+            _drop_pg_database(name)

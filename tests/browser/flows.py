@@ -40,3 +40,17 @@ def staff_user(app: Any, org_id: uuid.UUID, role: str,
                                                secret)
         user.totp_enrolled = True
     return email, password, pyotp.TOTP(secret)
+
+
+def submit(page: Any, target: Any) -> None:
+    """Click a control that submits a form and wait until the answer page has loaded.
+
+    Playwright's click returns once a navigation has started, not finished: a check made
+    right after it can read the page being left (or a new one not parsed yet). Pages that
+    answer a POST on the same URL (a form shown again with its errors) cannot be waited for
+    with ``wait_for_url``, so wait for the navigation itself."""
+    with page.expect_navigation(wait_until="load"):
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pyotp
 from PIL import Image, ImageFilter
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.flows import submit
 from tests.browser.test_intake_browser import fresh_code, wizard_to_card
 
 
@@ -47,7 +49,7 @@ def sign_in(page, base, email, password, totp, used) -> None:
     page.goto(base + "/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    submit(page, page.get_by_role("button", name="Sign in"))
     page.get_by_label(re.compile("Code from your authenticator app")).fill(fresh_code(totp, used))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(re.compile("/home$"))
@@ -69,8 +71,7 @@ def card_photo(pdf_path: Path, out: Path) -> Path:
 def teller_upload(page, base, photo: Path) -> str:
     page.goto(base + "/bank/verify")
     page.set_input_files("#image", str(photo))
-    page.click("#check")
-    page.wait_for_selector("#verdict-word")
+    submit(page, "#check")
     return page.inner_text("#verdict-word")
 
 
@@ -86,7 +87,7 @@ def test_issue_verify_by_photo_revoke_and_see_revoked(page, browser, live_app, t
     email, password, totp = make_teller(live_app)
     sign_in(teller, base, email, password, totp, set())
     assert "Valid" in teller_upload(teller, base, photo)
-    assert teller.locator("#signed-photo").is_visible()
+    expect(teller.locator("#signed-photo")).to_be_visible()
     assert teller.eval_on_selector("#signed-photo", "i => i.complete && i.naturalWidth > 0")
     assert "Harbour Community Trust" in teller.inner_text("#result-issuer")
     assert "Amina Yusuf" in teller.inner_text("#result-names")
@@ -94,9 +95,8 @@ def test_issue_verify_by_photo_revoke_and_see_revoked(page, browser, live_app, t
     # The NGO revokes (the caseworker's step-up is still fresh from issuing).
     page.goto(att_url)
     page.select_option("select[name=reason]", "lost")
-    page.click("#revoke")
-    page.wait_for_selector("#attestation-status")
-    assert page.inner_text("#attestation-status") == "revoked"
+    submit(page, "#revoke")
+    expect(page.locator("#attestation-status")).to_have_text("revoked")
     # Before the list is republished the teller still sees the old status (and its age) ...
     assert "Valid" in teller_upload(teller, base, photo)
     publish(live_app)
@@ -162,7 +162,7 @@ def test_camera_scan_with_a_filmed_card(playwright_instance, live_app, tmp_path,
             print("scan status:", teller.inner_text("#scan-status"))
             raise
         assert "Valid" in teller.inner_text("#verdict-word")
-        assert teller.locator("#signed-photo").is_visible()
+        expect(teller.locator("#signed-photo")).to_be_visible()
         ctx.close()
     finally:
         browser.close()

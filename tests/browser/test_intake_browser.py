@@ -11,8 +11,10 @@ import zlib
 from datetime import UTC, datetime
 
 import pyotp
+from playwright.sync_api import expect
 
 from tests.app.intake_helpers import jpeg_with_gps, trust_store
+from tests.browser.flows import submit
 
 
 def make_caseworker(app):
@@ -77,8 +79,8 @@ def wizard_to_card(page, live_app, tmp_path, totp_state=None):
     page.get_by_label("Day").fill("31")
     page.get_by_label("Month (1-12)").fill("2")
     page.get_by_label("Year of birth").fill("1994")
-    page.get_by_role("button", name="Save and continue").click()
-    assert page.get_by_text("That date does not exist").first.is_visible()
+    submit(page, page.get_by_role("button", name="Save and continue"))
+    expect(page.get_by_text("That date does not exist").first).to_be_visible()
     assert "آمنة يوسف" in page.get_by_label("Names as the person uses them").input_value()
     page.get_by_label("Day").fill("28")
     page.get_by_label(re.compile("Nationality")).fill("NGA")
@@ -111,8 +113,8 @@ def wizard_to_card(page, live_app, tmp_path, totp_state=None):
     page.wait_for_url(re.compile("/review$"))
     page.click("#issue")
     page.wait_for_url(re.compile("/intake/attestations/"))
-    assert page.locator("#attestation-qr").is_visible()
-    assert page.inner_text("#attestation-status") == "active"
+    expect(page.locator("#attestation-qr")).to_be_visible()
+    expect(page.locator("#attestation-status")).to_have_text("active")
     with page.expect_download() as dl:
         page.click("#card-pdf")
     pdf_path = tmp_path / "card.pdf"

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
+
+from tests.browser.flows import submit
 
 
 def enrol_and_sign_in(page, base: str, email: str, password: str) -> str:
@@ -24,8 +27,8 @@ def enrol_and_sign_in(page, base: str, email: str, password: str) -> str:
     assert qr_loaded
     secret = page.inner_text("#totp-secret").strip()
     page.get_by_label("6-digit code shown by the app").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Confirm and turn on").click()
-    assert page.locator("#recovery-codes li").count() == 10
+    submit(page, page.get_by_role("button", name="Confirm and turn on"))
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     page.get_by_role("link", name=re.compile("saved them")).click()
     page.wait_for_url(re.compile(r"/home$"))
     return secret
@@ -38,11 +41,11 @@ def test_login_totp_enrolment_and_logout(page, live_app, live_staff):
     page.goto(base + "/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Email or password is incorrect.").first.is_visible()
+    submit(page, page.get_by_role("button", name="Sign in"))
+    expect(page.get_by_text("Email or password is incorrect.").first).to_be_visible()
     assert page.get_by_label("Email").input_value() == email
     enrol_and_sign_in(page, base, email, password)
-    assert page.get_by_role("heading", name="Hello, Browser User").is_visible()
+    expect(page.get_by_role("heading", name="Hello, Browser User")).to_be_visible()
     cookies = page.context.cookies()
     session = [c for c in cookies if c["name"] == "onb_session"]
     assert session and session[0]["httpOnly"] and session[0]["secure"]
@@ -52,7 +55,7 @@ def test_login_totp_enrolment_and_logout(page, live_app, live_staff):
     stolen = session[0]["value"]
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/login\?signed_out=1$"))
-    assert page.get_by_text("You have signed out.").is_visible()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
     page.goto(base + "/home")
     assert "/login" in page.url
     # the copied cookie no longer works: the session ended on the server
@@ -120,7 +123,7 @@ def test_demo_command_serves_a_working_demo(browser, tmp_path):
         context = browser.new_context()
         page = context.new_page()
         enrol_and_sign_in(page, base, m.group(1), m.group(2))
-        assert page.get_by_text("Harbour Community Trust").first.is_visible()
+        expect(page.get_by_text("Harbour Community Trust").first).to_be_visible()
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r"/login"))
         context.close()

@@ -17,7 +17,7 @@ from risk.backtest import backtest
 from risk.synth import portfolio
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = "risk/policies/default-v1.yaml"
+DEFAULT = "risk/policies/default-v2.yaml"
 STRICT = "risk/policies/strict-example-v1.yaml"
 
 
@@ -87,12 +87,13 @@ def test_assess_prints_the_full_decision_and_validates(tmp_path: Path) -> None:
 
 def test_validate_and_usage_exit_codes(tmp_path: Path) -> None:
     r = cli("validate", DEFAULT)
-    assert r.returncode == 0 and r.stdout.startswith("ok: default@1 published sha256:")
+    assert r.returncode == 0 and r.stdout.startswith("ok: default@2 published sha256:")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DEFAULT_PATH.read_text().replace("version: 1", "version: one"))
+    bad.write_text(DEFAULT_PATH.read_text().replace("version: 2", "version: one"))
     r = cli("validate", str(bad))
     assert r.returncode == 1
-    assert f"{bad}:12:10: version: must be an integer" in r.stderr
+    line = DEFAULT_PATH.read_text().splitlines().index("version: 2") + 1
+    assert f"{bad}:{line}:10: version: must be an integer" in r.stderr
     assert cli("frobnicate").returncode == 2
     assert cli("batch", "--policy", DEFAULT).returncode == 2
     r = cli("schema")
@@ -106,7 +107,7 @@ def case(case_id: str, **changes: Any) -> dict[str, Any]:
 
 
 #: Hand-made cases with the outcome and tier each policy gives, worked out from the two
-#: policy files by hand (default-v1 -> strict-example-v1), not by running the engine.
+#: policy files by hand (default-v2 -> strict-example-v1), not by running the engine.
 HANDCRAFTED: list[tuple[dict[str, Any], tuple[str, str], tuple[str, str]]] = [
     (case("clean"), ("approve", "T1"), ("approve", "T1")),
     # One FAIR evidence category: T2 by default, strict wants two.

@@ -25,7 +25,7 @@ def broken(old: str, new: str) -> tuple[str, int]:
 
 def test_default_policy_is_domain_section_5() -> None:
     p = load_policy(DEFAULT_PATH)
-    assert (p.id, p.version, p.status) == ("default", 1, "published")
+    assert (p.id, p.version, p.status) == ("default", 2, "published")
     ref = p.jurisdiction(None)
     assert ref.currency == "RU"
     assert dict(ref.limits["T1"]) == {"balance_max": 2000, "inflow_monthly": 1500,
@@ -46,7 +46,7 @@ def test_default_policy_is_domain_section_5() -> None:
 
 def test_hash_ignores_comments_and_layout_but_not_values() -> None:
     p = load_policy(TEXT)
-    reformatted = "# a new comment\n" + TEXT.replace("version: 1", "version:    1")
+    reformatted = "# a new comment\n" + TEXT.replace("version: 2", "version:    2")
     assert load_policy(reformatted).content_hash == p.content_hash
     assert load_policy(TEXT.replace("attestation_freshness_days: 180",
                                     "attestation_freshness_days: 181")

@@ -39,6 +39,9 @@
         stream = s; video.srcObject = s; box.hidden = false; start.hidden = true;
         window.requestAnimationFrame(tick);
       })
-      .catch(function () { status.textContent = "Camera not available"; box.hidden = false; });
+      .catch(function () {
+        status.textContent = status.dataset.unavailable || "Camera not available";
+        box.hidden = false;
+      });
   });
 })();
