@@ -7,12 +7,14 @@ pragmas (WAL, synchronous=FULL) are set exactly where the connection is made.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -72,11 +74,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        _owner_only_file(make_url(url).database)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _owner_only_file(path: str | None) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does.
+
+    SQLite creates a missing database with the process umask (usually 0644: readable by
+    every local account) and gives its -wal and -shm files the database file's mode. The
+    file holds ciphertexts, blind indexes and who-saw-whom metadata: nobody else on the
+    host needs to read it. An older file with wider rights is narrowed."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = os.stat(path).st_mode
+        if stat.S_IMODE(mode) & 0o077 and os.stat(path).st_uid == os.getuid():
+            os.chmod(path, 0o600)
+    except FileNotFoundError:
+        return  # no such folder: let SQLite report it as usual
+    else:
+        os.close(fd)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

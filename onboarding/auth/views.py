@@ -218,8 +218,10 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(_account_limit, key_func=_user_key, methods=["POST"])
 def change_password() -> str | Response:
-    """Change password; other sessions of this user end."""
+    """Change password; other sessions of this user end. Throttled per account like sign-in:
+    whoever holds an unattended session must not get unlimited guesses of the password."""
     user = current_user()
     assert user is not None
     form = ChangePasswordForm()

@@ -195,6 +195,22 @@ def test_one_time_password_must_be_changed(client_for, make_staff):
     assert c.get("/admin/staff").status_code == 200
 
 
+def test_current_password_guesses_are_throttled(app, client_for, make_staff):
+    """A borrowed, signed-in session must not become an oracle for the account's password."""
+    who = make_staff("caseworker")
+    c = client_for()
+    c.login(who)
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per hour"  # read per request
+    statuses = [c.post("/account/password", {"current": f"guess number {i}",
+                                             "new": "a fresh passphrase 2026",
+                                             "confirm": "a fresh passphrase 2026"}).status_code
+                for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    # even the right password waits: the throttle does not tell which guess was right
+    assert c.post("/account/password", {"current": who.password, "new": "a fresh passphrase 2026",
+                                        "confirm": "a fresh passphrase 2026"}).status_code == 429
+
+
 # ---------------------------------------------------------------- 5 sessions
 def test_session_id_changes_at_login(client_for, make_staff):
     who = make_staff("caseworker")

@@ -172,3 +172,33 @@ def test_check_config_command_fails_on_demo_and_passes_production(tmp_path, data
     missing = _run_cli(["check-config"], {"ONBOARDING_INSTANCE_PATH": str(inst)}, tmp_path)
     assert missing.returncode != 0
     assert "missing ONBOARDING_SECRET_KEY" in missing.stderr
+
+
+def test_sqlite_files_are_owner_only(tmp_path):
+    """The embedded database (and its WAL) is not readable by other local accounts, even
+    with the usual 0022 umask; an older file with wider rights is narrowed."""
+    import os
+    import stat
+
+    from sqlalchemy import text
+
+    from onboarding.db import make_engine
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "data.db"
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        engine.dispose()
+        assert modes["data.db"] == 0o600
+        assert all(mode == 0o600 for mode in modes.values()), modes  # -wal, -shm too
+        wide = tmp_path / "old.db"
+        wide.touch(mode=0o644)
+        os.chmod(wide, 0o644)
+        make_engine(f"sqlite:///{wide}").dispose()
+        assert stat.S_IMODE(wide.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
