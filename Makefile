@@ -3,22 +3,25 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test install browser lint test-sqlite test-postgresql bench bench-smoke docs crash audit-deps translations clean
+.PHONY: demo test install browser fonts lint test-sqlite test-postgresql bench bench-smoke docs crash audit-deps translations clean
 
 install:
 	@scripts/bootstrap.sh
 
-demo: install
+demo: install fonts
 	$(VENV)/bin/onboarding demo
 
 browser:
 	@scripts/ensure-chromium.sh
 
+fonts:
+	@scripts/ensure-fonts.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: install browser lint
+test: install browser fonts lint
 	ONBOARDING_TEST_DB=sqlite $(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider
 	ONBOARDING_TEST_DB=postgresql $(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider
 	$(VENV)/bin/python bench/run.py --smoke

@@ -21,8 +21,12 @@ Design decisions, and why:
 * **Fonts**: DejaVu Sans is bundled (``onboarding/data/fonts``) so rendering does not depend on
   the host. Arabic needs shaping: fpdf2 does it with ``uharfbuzz`` when installed; otherwise a
   small built-in fallback joins Arabic letters (presentation forms) and reverses right-to-left
-  words. Characters the font lacks (Thai, Ethiopic, CJK ...) print as U+FFFD -- the QR still
-  carries the exact name -- and rendering never fails because of a name.
+  words. Scripts DejaVu lacks (Thai, Ethiopic, Devanagari, Myanmar, Khmer, CJK ...) are drawn
+  with the host's Noto fonts (Debian ``fonts-noto-core``) and WenQuanYi Micro Hei or Noto CJK
+  (``fonts-wqy-microhei`` / ``fonts-noto-cjk``), which ``scripts/ensure-fonts.sh`` installs: they
+  are large and licensed separately, so they are not bundled. Each is loaded only for a card whose
+  names need it (a CJK font costs about a second to subset). A character no font has prints as
+  U+FFFD -- the QR still carries the exact name -- and rendering never fails because of a name.
 
 This module is Flask-free: the issuance operation calls ``render_card_pdf`` and stores or streams
 the bytes.
@@ -139,6 +143,19 @@ def is_neutral(text: str) -> bool:
 _FONT_DIR = Path(__file__).parent / "data" / "fonts"
 _SYSTEM_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FAMILY = "dejavu"
+# Fallback fonts, tried in this order for a character DejaVu Sans lacks. Script fonts first
+# (they are small), the big CJK collections last. The scripts are those of the names an NGO is
+# likely to meet in this work (South and South-East Asia, the Horn of Africa, the Caucasus).
+_FALLBACK_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/opentype/noto"),
+                  Path("/usr/share/fonts/truetype/wqy"))
+_FALLBACK_SCRIPTS = (
+    "Thai", "Lao", "Khmer", "Myanmar", "Ethiopic", "Devanagari", "Bengali", "Gurmukhi",
+    "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Tibetan",
+    "Georgian", "Armenian", "Hebrew", "Tifinagh", "Thaana", "Mongolian", "Cherokee",
+    "CanadianAboriginal", "Javanese", "Balinese", "Sundanese", "Syriac", "NKo", "Vai",
+)
+_FALLBACK_FILES = (*(f"NotoSans{script}-Regular.ttf" for script in _FALLBACK_SCRIPTS),
+                   "NotoSans-Regular.ttf", "wqy-microhei.ttc", "NotoSansCJK-Regular.ttc")
 _HAS_SHAPER = importlib.util.find_spec("uharfbuzz") is not None
 
 
@@ -285,6 +302,27 @@ def _find_fonts() -> _Fonts:
 
 
 @functools.cache
+def _fallback_paths() -> tuple[str, ...]:
+    """The fallback font files this host has, in preference order."""
+    found = []
+    for name in _FALLBACK_FILES:
+        for folder in _FALLBACK_DIRS:
+            if (folder / name).is_file():
+                found.append(str(folder / name))
+                break
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fallback_for(code_point: int) -> str | None:
+    """The first fallback font that draws ``code_point``, or None."""
+    for path in _fallback_paths():
+        if code_point in _coverage(path):
+            return path
+    return None
+
+
+@functools.cache
 def _coverage(path: str | None) -> frozenset[int]:
     """Code points the font can draw. Checked up front so fpdf2 never logs missing glyphs (its
     log line would quote characters of a person's name)."""
@@ -292,7 +330,7 @@ def _coverage(path: str | None) -> frozenset[int]:
         return frozenset(range(0x20, 0x100))
     from fontTools.ttLib import TTFont  # fpdf2 dependency; imported lazily, only once
 
-    with TTFont(path, lazy=True) as font:
+    with TTFont(path, lazy=True, fontNumber=0) as font:  # fontNumber: the first of a .ttc
         return frozenset(font.getBestCmap())
 
 
@@ -450,6 +488,7 @@ class _Text:
             if self.shaper:
                 pdf.set_text_shaping(True)
         self.covered = {"": _coverage(fonts.regular), "B": _coverage(fonts.bold)}
+        self.fallbacks: dict[str, str] = {}  # font path -> family registered with fpdf2
         self.replaced = 0
         self._pending = 0  # replacements seen while fitting the current block
 
@@ -464,12 +503,29 @@ class _Text:
         placeholder = "\ufffd" if 0xFFFD in covered else "?"
         out = []
         for c in " ".join(text.split()):
-            if ord(c) in covered or c in "\u200c\u200d":
+            if ord(c) in covered or c in "\u200c\u200d" or self._fallback(ord(c)):
                 out.append(c)
             else:
                 self._pending += 1
                 out.append(placeholder)
         return "".join(out)
+
+    def _fallback(self, code_point: int) -> bool:
+        """Register (once per card) a fallback font that draws ``code_point``, if the host has
+        one. fpdf2 then switches to it for exactly the characters the main font lacks; bold
+        text uses the regular face (``exact_match=False``): a name in Thai is better printed
+        regular than as U+FFFD."""
+        if self.core:
+            return False  # fpdf2 falls back only from a Unicode font
+        path = _fallback_for(code_point)
+        if path is None:
+            return False
+        if path not in self.fallbacks:
+            family = f"fallback{len(self.fallbacks)}"
+            self.pdf.add_font(family, "", path)
+            self.fallbacks[path] = family
+            self.pdf.set_fallback_fonts(list(self.fallbacks.values()), exact_match=False)
+        return True
 
     def _token(self, word: str) -> _Token:
         rtl = _direction(word)

@@ -579,6 +579,29 @@ def test_scripts_the_font_lacks_and_arabic_never_crash(photo_jpeg: bytes) -> Non
         assert [text for _, text, _ in decode_qr(rasterise(pdf, 200))] == [SHORT_QR]
 
 
+def test_names_in_scripts_dejavu_lacks_are_printed_with_host_fonts() -> None:
+    """Thai, Chinese, Amharic, Hindi, Burmese and Khmer names print as themselves (from the
+    Noto / WenQuanYi fonts scripts/ensure-fonts.sh installs), not as U+FFFD; a letter no font
+    has still becomes U+FFFD and the card still renders."""
+    from onboarding import cards
+
+    assert cards._fallback_paths(), "card fonts missing: run scripts/ensure-fonts.sh as root"
+    names = ["สมชาย ใจดี", "王小明", "ሰላም ተስፋዬ", "मीना कुमारी", "မောင်မောင်", "សុខ ចាន់", "𓀀x"]
+    pdf = render_card_pdf(qr_text=SHORT_QR, names=names, photo_jpeg=None,
+                          issuer_display_name="Harbour Community Trust", expires=EXPIRES,
+                          size="card")
+    text = pdf_text(pdf).replace(" ", "")
+    for name in names[:-1]:
+        assert unicodedata.normalize("NFC", name).replace(" ", "") in text, name
+    assert "\ufffdx" in text  # an Egyptian hieroglyph: no host font has it
+    assert [t for _, t, _ in decode_qr(rasterise(pdf))] == [SHORT_QR]
+    # each fallback font is embedded only when a name needs it: a Latin card stays lean
+    latin = render_card_pdf(qr_text=SHORT_QR, names=["Amina Yusuf"], photo_jpeg=None,
+                            issuer_display_name="Harbour Community Trust", expires=EXPIRES,
+                            size="card")
+    assert b"NotoSansThai" in pdf and b"NotoSansThai" not in latin
+
+
 def test_long_names_are_cut_and_stay_clear_of_the_qr() -> None:
     long_name = "Maria " + " ".join(["Dolores de la Santísima Trinidad"] * 6)
     pdf = render_card_pdf(
