@@ -5,11 +5,16 @@ systemd timer calls it every few minutes. Later features register their own jobs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onboarding import audit
@@ -59,45 +64,102 @@ def due(session: Session) -> list[Job]:
     return out
 
 
+@contextlib.contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[bool]:
+    """Hold the job ``name`` against every other ``jobs run``; yields False when another
+    process holds it.
+
+    Two runs of one job at once would publish a list twice, post a webhook twice or screen an
+    account twice: cron starts a new run while a slow one is still going, and an operator may
+    schedule the jobs on two hosts. PostgreSQL gives a session advisory lock (released by the
+    server if the process dies, so a crash never wedges a job); an SQLite database lives on one
+    host, where an OS file lock beside the database does the same."""
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"onboarding.job:{name}".encode()).digest()[:8],
+                             "big", signed=True)
+        with engine.connect() as conn:
+            got = bool(conn.execute(select(func.pg_try_advisory_lock(key))).scalar())
+            conn.commit()  # the lock is the session's, not the transaction's
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(select(func.pg_advisory_unlock(key)))
+                    conn.commit()
+        return
+    database = make_url(str(engine.url)).database
+    if not database or database == ":memory:":
+        yield True  # a private in-memory database: nobody else can run its jobs
+        return
+    fd = os.open(f"{database}.job-{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def run_due(factory: sessionmaker[Session], config: dict[str, Any],
             only: str | None = None, force: bool = False,
             report: Callable[[str], None] = print) -> int:
-    """Run due jobs (or ``only`` one); each in its own transaction. Returns failures."""
+    """Run due jobs (or ``only`` one); each in its own transaction, each under its lock
+    (:func:`exclusive`). Returns failures."""
     failures = 0
     with factory() as session:
         todo = list(REGISTRY.values()) if force else due(session)
+    engine = factory.kw["bind"]
     for j in todo:
         if only and j.name != only:
             continue
-        report(f"running {j.name} ...")
-        try:
-            if not j.transactional:
-                with factory() as session, session.begin():
-                    row = session.get(JobRun, j.name) or JobRun(name=j.name)
-                    row.last_started_at = now()
-                    session.add(row)
-                with factory() as session:
-                    result = j.func(session, config)
+        with exclusive(engine, j.name) as mine:
+            if not mine:
+                report(f"  {j.name}: skipped (already running elsewhere)")
+                continue
+            if not force:
+                with factory() as session:  # a run that just finished elsewhere
+                    if j not in due(session):
+                        continue
+            failures += _run_one(factory, config, j, report)
+    return failures
+
+
+def _run_one(factory: sessionmaker[Session], config: dict[str, Any], j: Job,
+             report: Callable[[str], None]) -> int:
+    """Run one job; 1 if it failed."""
+    failures = 0
+    report(f"running {j.name} ...")
+    try:
+        if not j.transactional:
             with factory() as session, session.begin():
                 row = session.get(JobRun, j.name) or JobRun(name=j.name)
-                if j.transactional:
-                    row.last_started_at = now()
-                    session.add(row)
-                    result = j.func(session, config)
-                row.last_finished_at = now()
-                row.last_status = "ok"
-                counts: dict[str, Any] = {k: v for k, v in result.items()
-                                          if isinstance(v, int | bool)}
-                audit.record(session, Actor(), "job.run", object_type="job", object_id=j.name,
-                             **counts)
-            report(f"  {j.name}: ok {result}")
-        except Exception as exc:
-            failures += 1
-            report(f"  {j.name}: FAILED ({type(exc).__name__})")
-            with factory() as session, session.begin():
-                row = session.get(JobRun, j.name) or JobRun(name=j.name)
-                row.last_status = "failed"
+                row.last_started_at = now()
                 session.add(row)
+            with factory() as session:
+                result = j.func(session, config)
+        with factory() as session, session.begin():
+            row = session.get(JobRun, j.name) or JobRun(name=j.name)
+            if j.transactional:
+                row.last_started_at = now()
+                session.add(row)
+                result = j.func(session, config)
+            row.last_finished_at = now()
+            row.last_status = "ok"
+            counts: dict[str, Any] = {k: v for k, v in result.items()
+                                      if isinstance(v, int | bool)}
+            audit.record(session, Actor(), "job.run", object_type="job", object_id=j.name,
+                         **counts)
+        report(f"  {j.name}: ok {result}")
+    except Exception as exc:
+        failures += 1
+        report(f"  {j.name}: FAILED ({type(exc).__name__})")
+        with factory() as session, session.begin():
+            row = session.get(JobRun, j.name) or JobRun(name=j.name)
+            row.last_status = "failed"
+            session.add(row)
     return failures
 
 

@@ -54,6 +54,31 @@ def test_jobs_run_only_when_due(app, clock, signed_in):
     assert "sessions.purge" in listing.output and "(ok)" in listing.output
 
 
+def test_a_job_never_runs_twice_at_once(app):
+    """cron overlapping a slow run, or the jobs scheduled on two hosts: the second run of a
+    job skips it (advisory lock on PostgreSQL, a file lock beside an SQLite database)."""
+    from onboarding import jobs
+
+    engine = app.extensions["onboarding.engine"]
+    factory = app.extensions["onboarding.sessionmaker"]
+    out: list[str] = []
+    with jobs.exclusive(engine, "sessions.purge") as mine:
+        assert mine
+        with jobs.exclusive(engine, "sessions.purge") as again:
+            assert not again  # another connection / open file: another process
+        with jobs.exclusive(engine, "status_lists.publish") as other:
+            assert other  # one lock per job
+        assert jobs.run_due(factory, app.config, only="sessions.purge", report=out.append) == 0
+        assert out == ["  sessions.purge: skipped (already running elsewhere)"]
+        assert count(app, "SELECT count(*) FROM job_run WHERE name = 'sessions.purge'") == 0
+    out.clear()  # released when the holder ends (or dies)
+    assert jobs.run_due(factory, app.config, only="sessions.purge", report=out.append) == 0
+    assert out[-1].startswith("  sessions.purge: ok")
+    out.clear()
+    jobs.run_due(factory, app.config, only="sessions.purge", report=out.append)
+    assert out == []  # ran a moment ago: not due
+
+
 def test_language_switch_for_staff(signed_in, app):
     c, who = signed_in("caseworker")
     assert "Sign out" in c.get("/home").get_data(as_text=True)
