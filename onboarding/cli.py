@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,6 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from onboarding import create_app
+from onboarding.audit import Actor
+from onboarding.models.intake import LEGAL_HOLD_REASONS
 
 
 def _factory() -> sessionmaker[Session]:
@@ -264,6 +267,69 @@ def jobs_list() -> None:
             last = row.last_started_at.isoformat() if row and row.last_started_at else "never"
             status = row.last_status if row else "never"
             click.echo(f"{j.name:24} every {j.every}  last {last} ({status})  {j.description}")
+
+
+# --------------------------------------------------------------------- records
+@click.group("records")
+def records_group() -> None:
+    """Legal holds on enrolled people's records (by record id, never by name)."""
+
+
+def _hold(person_id: str, on: bool, reason: str) -> None:
+    from onboarding.intake import operations as ops
+    from onboarding.models import Person
+
+    try:
+        pid = uuid.UUID(person_id)
+    except ValueError:
+        raise click.ClickException(
+            "Give the record id (a UUID) shown in the NGO workspace.") from None
+    with _factory()() as db, db.begin():
+        person = db.get(Person, pid)
+        if person is None:
+            raise click.ClickException("No such record.")
+        try:
+            ops.set_legal_hold(db, Actor(), person, on, reason)
+        except ops.IntakeError as exc:
+            raise click.ClickException(str(exc)) from None
+        until = person.retain_until.isoformat() if person.retain_until else "not set"
+    click.echo(f"{pid}: legal hold {'on' if on else 'off'} (retention date {until})")
+
+
+_REASON = click.option("--reason", required=True, type=click.Choice(LEGAL_HOLD_REASONS),
+                       help="Why (a code, so no personal detail reaches the audit log).")
+
+
+@records_group.command("hold")
+@click.argument("person_id")
+@_REASON
+@with_appcontext
+def records_hold(person_id: str, reason: str) -> None:
+    """Place a legal hold: erasure and the retention job leave the record alone."""
+    _hold(person_id, True, reason)
+
+
+@records_group.command("release")
+@click.argument("person_id")
+@_REASON
+@with_appcontext
+def records_release(person_id: str, reason: str) -> None:
+    """Lift a legal hold: the record's retention date applies again (a past date means the
+    next retention run shreds it)."""
+    _hold(person_id, False, reason)
+
+
+@records_group.command("holds")
+@with_appcontext
+def records_holds() -> None:
+    """Records under legal hold: id, organisation, retention date."""
+    from onboarding.models import Person
+
+    with _factory()() as db:
+        for pid, org_id, until in db.execute(select(
+                Person.id, Person.org_id, Person.retain_until).where(
+                Person.legal_hold.is_(True)).order_by(Person.created_at)):
+            click.echo(f"{pid}  org {org_id}  retention {until or 'not set'}")
 
 
 # ------------------------------------------------------------------------ keys
@@ -530,8 +596,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 # ---------------------------------------------------------------------- wiring
-APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, keys_group,
-                trust_group, backup)
+APP_COMMANDS = (db_group, create_admin, check_config, audit_group, jobs_group, records_group,
+                keys_group, trust_group, backup)
 
 
 def register_app_commands(app: Flask) -> None:

@@ -38,6 +38,8 @@ _ENV_SETTINGS: dict[str, Any] = {
     "KEYSTORE_URL": str,  # the per-person key store: a database apart from DATABASE_URL
     "UPLOAD_FOLDER": str,
     "ATTESTATION_VALIDITY_DAYS": int,
+    "RETENTION_AFTER_EXPIRY_DAYS": int,  # a record is kept this long past its card's expiry
+    "DRAFT_RETENTION_DAYS": int,  # an intake left unfinished is shredded after this long
     "ATTESTATION_PREFIX": str,
     "ATTESTATION_ALG": str,  # "Ed25519" (default) or "ES256"
     "DEBUG": _parse_bool,
@@ -91,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX": False,
     "PUBLIC_BASE_URL": None,
     "ATTESTATION_VALIDITY_DAYS": 365,
+    "RETENTION_AFTER_EXPIRY_DAYS": 365,
+    "DRAFT_RETENTION_DAYS": 90,
     "ATTESTATION_PREFIX": "ID1:",
     "ATTESTATION_ALG": "Ed25519",
     "STATUS_LIST_SIZE": 131072,

@@ -243,7 +243,7 @@ def _retention(session: Session, config: dict[str, Any]) -> dict[str, Any]:
     svc = ops.Services(keyring=config["_keyring"], keystore=config["_keystore"],
                        blind=config["_blind_index"], upload_dir=Path(config["UPLOAD_FOLDER"]),
                        config=config)
-    due = ops.retention_due(session, now().date())
+    due = ops.retention_due(session, now().date(), int(config.get("DRAFT_RETENTION_DAYS", 90)))
     for person in due:
         ops.erase(session, Actor(), svc, person)
     return {"shredded": len(due)}

@@ -9,13 +9,13 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import and_, delete, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from onboarding import assurance, audit, issuer
@@ -40,6 +40,7 @@ from onboarding.models import (
     StatusList,
     User,
 )
+from onboarding.models.intake import LEGAL_HOLD_REASONS
 from onboarding.privacy import BlindIndex, Erased, FieldCipher, KeyStore, normalise_name
 
 
@@ -378,10 +379,6 @@ def issue(db: Session, actor: Actor, svc: Services, person: Person, *, caseworke
                      person=str(person.id), reason="coercion_indicators")
         return row
     _sign_into(db, actor, svc, row, attested, org, base_url)
-    # Retention: the record is kept a year past the attestation's expiry (time for a bank
-    # to ask about it), then the retention job shreds it unless it is on legal hold.
-    assert row.expires_at is not None
-    person.retain_until = (row.expires_at + timedelta(days=365)).date()
     db.add(row)
     db.flush()
     audit.record(db, actor, "attestation.issue", object_type="attestation", object_id=row.id,
@@ -418,6 +415,14 @@ def _sign_into(db: Session, actor: Actor, svc: Services, row: Attestation, attes
     assert person is not None
     row.qr_enc = svc.cipher(person).seal_bytes("qr", issued.text.encode())
     row.qr_version = qr_version(issued.text)
+    # Retention: the record is kept a year (by default) past the newest attestation's expiry
+    # -- time for a bank to ask about it -- then the retention job shreds it unless it is on
+    # legal hold. Set here so every path that signs (issue, reissue, release of a held
+    # attestation) moves it, and only ever later: an older card must not shorten it.
+    keep = (row.expires_at + timedelta(
+        days=int(svc.config.get("RETENTION_AFTER_EXPIRY_DAYS", 365)))).date()
+    if person.retain_until is None or person.retain_until < keep:
+        person.retain_until = keep
 
 
 def release_held(db: Session, actor: Actor, svc: Services, row: Attestation,
@@ -559,11 +564,31 @@ def attestations_of(db: Session, person: Person) -> list[Attestation]:
                            .order_by(Attestation.created_at.desc())).scalars())
 
 
-def retention_due(db: Session, today: date) -> list[Person]:
-    """Records past their retention date and not under legal hold."""
+def retention_due(db: Session, today: date, draft_days: int = 90) -> list[Person]:
+    """Records past their retention date, and intakes left unfinished for ``draft_days``
+    (consent was given for an enrolment that never happened: nothing justifies keeping what
+    was typed), unless under legal hold."""
+    stale = datetime.combine(today - timedelta(days=draft_days), time.min, tzinfo=UTC)
     return list(db.execute(select(Person).where(
-        Person.retain_until.is_not(None), Person.retain_until < today,
+        or_(and_(Person.retain_until.is_not(None), Person.retain_until < today),
+            and_(Person.status == PersonStatus.DRAFT, Person.updated_at < stale)),
         Person.legal_hold.is_(False), Person.status != PersonStatus.ERASED)).scalars())
+
+
+def set_legal_hold(db: Session, actor: Actor, person: Person, on: bool, reason: str) -> None:
+    """Place or lift a legal hold: while on, neither erasure nor the retention job touches
+    the record. The reason is a code, never free text (an operator's note could name the
+    person or the case)."""
+    if reason not in LEGAL_HOLD_REASONS:
+        raise IntakeError(_("Unknown legal hold reason."))
+    if person.status == PersonStatus.ERASED:
+        raise IntakeError(_("This record was erased: there is nothing left to hold."))
+    if person.legal_hold == on:
+        return
+    person.legal_hold = on
+    audit.record(db, actor, "person.legal_hold" if on else "person.legal_hold_lift",
+                 object_type="person", object_id=person.id, org_id=person.org_id,
+                 reason=reason)
 
 
 # ------------------------------------------------------------------ hand-over

@@ -56,6 +56,11 @@ class PersonStatus(enum.StrEnum):
     ERASED = "erased"  # data key destroyed
 
 
+#: Why a record is on legal hold: codes, never free text (a note could name the person).
+LEGAL_HOLD_REASONS = ("court_order", "law_enforcement_request", "litigation",
+                      "regulator_request", "safeguarding_investigation")
+
+
 class Person(Base):
     """Someone enrolled by an NGO. Every personal field is encrypted."""
 

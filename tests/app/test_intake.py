@@ -384,6 +384,54 @@ def test_retention_job_shreds_unless_on_legal_hold(caseworker, app, clock):
         assert db.get(Person, b).status.value != "erased"
 
 
+def test_retention_dates_abandoned_drafts_and_legal_hold_commands(caseworker, app, clock):
+    """Every record gets a retention date: an issued one a year past its card's expiry (moved
+    by every later card), an intake left unfinished for 90 days is shredded; a legal hold,
+    placed and lifted by command with a reason code, keeps a record past either."""
+    from onboarding.models import Person
+
+    c, who = caseworker
+    draft, held, issued = (enrol(c, names=n) for n in ("Left Draft", "Held Draft", "Issued One"))
+    assert issue(c, who, str(issued)).status_code == 303
+    factory = app.extensions["onboarding.sessionmaker"]
+    with factory() as db:
+        person = db.get(Person, issued)
+        assert person.retain_until == (clock.at + timedelta(days=365 + 365)).date()
+        assert db.get(Person, draft).retain_until is None
+    runner = app.test_cli_runner()
+    r = runner.invoke(args=["records", "hold", str(held), "--reason", "court_order"])
+    assert r.exit_code == 0 and "legal hold on" in r.output, r.output
+    bad = runner.invoke(args=["records", "hold", str(held), "--reason", "Her name is X"])
+    assert bad.exit_code != 0  # codes only: free text could carry personal detail
+    assert runner.invoke(args=["records", "hold", "not-an-id", "--reason",
+                               "litigation"]).exit_code != 0
+    assert str(held) in runner.invoke(args=["records", "holds"]).output
+
+    clock.advance(days=89)
+    r = runner.invoke(args=["jobs", "run", "--only", "retention.shred"])
+    assert "'shredded': 0" in r.output, r.output
+    clock.advance(days=2)  # 91 days untouched
+    r = runner.invoke(args=["jobs", "run", "--only", "retention.shred", "--force"])
+    assert "'shredded': 1" in r.output, r.output
+    with factory() as db:
+        assert db.get(Person, draft).status.value == "erased"
+        assert db.get(Person, held).status.value == "draft"  # on hold
+        assert db.get(Person, issued).status.value == "active"  # card still valid
+    r = runner.invoke(args=["records", "release", str(held), "--reason", "court_order"])
+    assert r.exit_code == 0 and "legal hold off" in r.output
+    r = runner.invoke(args=["jobs", "run", "--only", "retention.shred", "--force"])
+    assert "'shredded': 1" in r.output, r.output
+    with factory() as db:
+        assert db.get(Person, held).status.value == "erased"
+    r = runner.invoke(args=["records", "hold", str(held), "--reason", "litigation"])
+    assert r.exit_code != 0 and "erased" in r.output
+    with app.extensions["onboarding.engine"].connect() as conn:
+        rows = conn.execute(text("SELECT action, details FROM audit_entry WHERE object_id = :o "
+                                 "AND action LIKE 'person.legal_hold%'"), {"o": str(held)}).all()
+    assert [a for a, _ in rows] == ["person.legal_hold", "person.legal_hold_lift"]
+    assert all("court_order" in str(d) and "Held Draft" not in str(d) for _, d in rows)
+
+
 def test_backup_restore_drill_after_erasure(caseworker, app, tmp_path, instance):
     """The documented procedure (`onboarding backup`) before an erasure, restored into a
     fresh instance: the erased person stays unreadable, everyone else decrypts, the audit
