@@ -65,6 +65,7 @@ POLICY: dict[str, Spec] = {
     "intake.withdraw_consent": {"POST": NGO_STAFF},
     "intake.export": NGO_STAFF,
     "intake.erase": {"POST": NGO_STAFF},
+    "intake.legal_hold": {"POST": NGO_ADMINS},
     "intake.attestation": NGO_STAFF,
     "intake.card": NGO_STAFF,
     "intake.suspend": {"POST": NGO_STAFF},

@@ -24,7 +24,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from onboarding.assurance import CATALOGUE, VALIDATION_METHODS
@@ -225,6 +232,20 @@ class RevokeForm(FlaskForm):
         SelectChoice("renewal", _l("Renewal")),
         SelectChoice("new_evidence", _l("New evidence added (step-up)")),
         SelectChoice("other", _l("Other"))])
+    submit = SubmitField(_l("Confirm"))
+
+
+class LegalHoldForm(FlaskForm):
+    """NGO admin places or lifts a legal hold. A reason code, never free text: the audit
+    entry must not carry a note that could name the person or the case."""
+
+    reason = SelectField(_l("Reason"), choices=[
+        SelectChoice("court_order", _l("Court order")),
+        SelectChoice("law_enforcement_request", _l("Law-enforcement request")),
+        SelectChoice("litigation", _l("Litigation")),
+        SelectChoice("regulator_request", _l("Regulator request")),
+        SelectChoice("safeguarding_investigation", _l("Safeguarding investigation"))])
+    hold = HiddenField(validators=[AnyOf(("on", "off"))])
     submit = SubmitField(_l("Confirm"))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import (
@@ -40,6 +41,7 @@ from onboarding.intake.forms import (
     ConsentTextForm,
     EvidenceForm,
     IdentityForm,
+    LegalHoldForm,
     PhotoForm,
     RefereeForm,
     RevokeForm,
@@ -396,9 +398,13 @@ def person(person_id: uuid.UUID) -> str:
     """One record: claims, consent, attestations, life-cycle actions."""
     p = own_person(person_id)
     consents = db().execute(select(Consent).where(Consent.person_id == p.id)).scalars().all()
+    draft_until = None
+    if p.status == PersonStatus.DRAFT:  # the retention job's rule for unfinished intakes
+        draft_until = (p.updated_at + timedelta(
+            days=int(current_app.config["DRAFT_RETENTION_DAYS"]) + 1)).date()
     return render_template("intake/person.html", person=p, s=summary(p),
                            attestations=ops.attestations_of(db(), p), consents=consents,
-                           form=EmptyForm())
+                           form=EmptyForm(), hold_form=LegalHoldForm(), draft_until=draft_until)
 
 
 @bp.route("/<uuid:person_id>/export.pdf", methods=["GET", "POST"])
@@ -456,6 +462,24 @@ def erase(person_id: uuid.UUID) -> str | Response:
         abort(400)
     try:
         ops.erase(db(), actor(), svc(), p)
+    except ops.IntakeError as exc:
+        db().rollback()
+        return render_template("intake/issue_refused.html", person=p, message=str(exc))
+    db().commit()
+    return cast(Response, redirect(url_for("intake.person", person_id=p.id), 303))
+
+
+@bp.route("/<uuid:person_id>/legal-hold", methods=["POST"])
+@require_step_up
+def legal_hold(person_id: uuid.UUID) -> str | Response:
+    """NGO admin: place or lift a legal hold (a lawful request to keep the record). While it
+    is on, neither erasure nor the retention job touches the record."""
+    p = own_person(person_id)
+    form = LegalHoldForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        ops.set_legal_hold(db(), actor(), p, form.hold.data == "on", form.reason.data or "")
     except ops.IntakeError as exc:
         db().rollback()
         return render_template("intake/issue_refused.html", person=p, message=str(exc))

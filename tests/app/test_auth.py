@@ -201,11 +201,12 @@ def test_current_password_guesses_are_throttled(app, client_for, make_staff):
     c = client_for()
     c.login(who)
     app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per hour"  # read per request
-    statuses = [c.post("/account/password", {"current": f"guess number {i}",
-                                             "new": "a fresh passphrase 2026",
-                                             "confirm": "a fresh passphrase 2026"}).status_code
-                for i in range(4)]
-    assert statuses == [200, 200, 200, 429]
+    answers = [c.post("/account/password", {"current": f"guess number {i}",
+                                            "new": "a fresh passphrase 2026",
+                                            "confirm": "a fresh passphrase 2026"})
+               for i in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert "The current password is not right." in answers[0].get_data(as_text=True)
     # even the right password waits: the throttle does not tell which guess was right
     assert c.post("/account/password", {"current": who.password, "new": "a fresh passphrase 2026",
                                         "confirm": "a fresh passphrase 2026"}).status_code == 429

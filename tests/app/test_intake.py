@@ -432,6 +432,32 @@ def test_retention_dates_abandoned_drafts_and_legal_hold_commands(caseworker, ap
     assert all("court_order" in str(d) and "Held Draft" not in str(d) for _, d in rows)
 
 
+def test_ngo_admin_places_and_lifts_a_legal_hold_in_the_workspace(caseworker, signed_in):
+    c, who = caseworker
+    pid = enrol(c, names="Hold Person")
+    page = c.get(f"/intake/{pid}").get_data(as_text=True)
+    assert "Unfinished intake: shredded on" in page
+    assert 'id="legal-hold"' not in page  # an administrator's decision
+    step_up(c, who)
+    assert c.post(f"/intake/{pid}/legal-hold",
+                  {"hold": "on", "reason": "court_order"}).status_code in (403, 404)
+    admin, boss = signed_in("ngo_admin")
+    assert 'id="legal-hold"' in admin.get(f"/intake/{pid}").get_data(as_text=True)
+    step_up(admin, boss)
+    assert admin.post(f"/intake/{pid}/legal-hold",
+                      {"hold": "on", "reason": "her name is Hold"}).status_code == 400
+    r = admin.post(f"/intake/{pid}/legal-hold", {"hold": "on", "reason": "court_order"})
+    assert r.status_code == 303
+    page = admin.get(f"/intake/{pid}").get_data(as_text=True)
+    assert "On legal hold" in page and "Lift the legal hold" in page
+    refused = admin.post(f"/intake/{pid}/erase").get_data(as_text=True)
+    assert "under legal hold and cannot be erased" in refused
+    r = admin.post(f"/intake/{pid}/legal-hold", {"hold": "off", "reason": "court_order"})
+    assert r.status_code == 303
+    page = admin.get(f"/intake/{pid}").get_data(as_text=True)
+    assert "Unfinished intake: shredded on" in page and "Place a legal hold" in page
+
+
 def test_backup_restore_drill_after_erasure(caseworker, app, tmp_path, instance):
     """The documented procedure (`onboarding backup`) before an erasure, restored into a
     fresh instance: the erased person stays unreadable, everyone else decrypts, the audit
