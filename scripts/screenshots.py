@@ -237,12 +237,20 @@ def main() -> int:
             shot(page, "ngo-admin-certifications")
             page.goto(base + "/intake/admin/consent-texts")
             shot(page, "ngo-admin-consent-texts")
-            ctx.close()
+            ngo_admin = page  # kept signed in: it looks at the record once it is issued
 
             print("caseworker")
             ctx = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
             pdf = caseworker_flow(ctx.new_page(), base, *accounts["caseworker"], Path(tmp))
             ctx.close()
+
+            print("ngo admin: retention and legal hold")
+            ngo_admin.goto(base + "/intake/")
+            ngo_admin.locator("#caseload a[href*='/intake/']").first.click()
+            ngo_admin.wait_for_selector("#retention")
+            ngo_admin.get_by_text("Place a legal hold").first.click()
+            shot(ngo_admin, "ngo-admin-record-retention")
+            ngo_admin.context.close()
             # the periodic job publishes the new status list
             subprocess.run([sys.executable, "-m", "onboarding.cli", "jobs", "run", "--force"],
                            env={**os.environ, "ONBOARDING_INSTANCE_PATH": str(Path(tmp) /

@@ -6,7 +6,8 @@ only. Reports carry codes, dates and counts, never the applicant's identity: the
 claims stay encrypted and are not opened here. Charts are SVG drawn by matplotlib (Agg,
 imported only when a chart is drawn) and inlined as data URIs (CSP ``img-src 'self' data:``).
 
-The SAR narrative draft (FinCEN key term "HUMAN TRAFFICKING FIN-2020-A008", SAR field 38(h))
+The SAR narrative draft (FinCEN key term "HUMAN TRAFFICKING FIN-2020-A008" for SAR field 2
+and the narrative, with field 38(h) "human trafficking" to be checked, as the advisory asks)
 is for reporting officers only (route policy), after a step-up, and is audited: telling a
 teller or the issuing NGO that a SAR exists would be tipping-off.
 """
@@ -481,7 +482,9 @@ def sar_narrative(case: BankCase, alerts: Sequence[tuple[Any, str]] = ()) -> str
         "DRAFT SAR NARRATIVE - prepared for the reporting officer. Not a filing: review, "
         "complete and file it through the bank's BSA E-Filing process.",
         "",
-        f"Key term (SAR field 38(h) and first line of the narrative): {SAR_KEY_TERM}",
+        f"Key term (SAR field 2, Filing Institution Note to FinCEN, and the narrative's "
+        f"first line): {SAR_KEY_TERM}",
+        "Suspicious activity category: check SAR field 38(h) (human trafficking).",
         "",
         f"{SAR_KEY_TERM}.",
         "",

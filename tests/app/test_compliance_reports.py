@@ -262,7 +262,9 @@ def test_sar_narrative_for_the_reporting_officer(portfolio, signed_in, app):
     assert r.headers["Content-Disposition"] == \
         f'attachment; filename="sar-draft-{str(c1)[:8]}.txt"'
     text = r.get_data(as_text=True)
-    assert SAR_TERM in text and "38(h)" in text
+    assert f"SAR field 2, Filing Institution Note to FinCEN, and the narrative's first line): " \
+        f"{SAR_TERM}" in text
+    assert "check SAR field 38(h) (human trafficking)" in text
     assert f"Case reference: {c1}" in text
     assert re.search(r"Case opened: \d{4}-\d\d-\d\dT", text)
     assert "Bank decision: approve at tier T1, overridden under four-eyes" in text
