@@ -217,3 +217,33 @@ def test_synth_is_deterministic_per_seed() -> None:
 @pytest.mark.parametrize("n", [0, 1])
 def test_synth_small(n: int) -> None:
     assert len(cli("synth", str(n)).stdout.splitlines()) == n
+
+
+def test_batch_reads_and_writes_what_the_json_module_would(tmp_path: Path) -> None:
+    """``batch`` parses and serialises with orjson, which reads some JSON differently from the
+    json module (NaN, integers past 64 bits, numbers that overflow a double): such lines are
+    redone with the json module, so the records and messages stay what they were."""
+    cases = list(portfolio(40, 5))
+    lines = [json.dumps(c) for c in cases]
+    with_att = next(i for i, c in enumerate(cases) if c.get("attestation"))
+    lines[with_att] = lines[with_att].replace('"verification": {',
+                                              '"verification": {"steps": [1e400], ', 1)
+    lines[3] = lines[3].replace("{", '{"schema": 123456789012345678901234567890, ', 1)
+    lines[4] = lines[4].replace("{", '{"schema": NaN, ', 1)
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = cli("batch", "--quiet", "--workers", "1", "--full", "--policy", DEFAULT, str(src),
+            str(out))
+    assert r.returncode == 1 and "2 of 40 lines" in r.stderr
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    p = risk.load_policy(DEFAULT_PATH)
+    for i, (line, row) in enumerate(zip(lines, rows, strict=True)):
+        if i in (3, 4):
+            continue
+        assert row == risk.assess(json.loads(line), p).to_dict()
+    assert rows[3]["error"] == {"path": "$.schema", "message":
+                                "unsupported input schema version "
+                                "123456789012345678901234567890"}
+    assert rows[4]["error"] == {"path": "$.schema",
+                                "message": "unsupported input schema version nan"}
