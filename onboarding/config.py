@@ -40,6 +40,7 @@ _ENV_SETTINGS: dict[str, Any] = {
     "ATTESTATION_VALIDITY_DAYS": int,
     "RETENTION_AFTER_EXPIRY_DAYS": int,  # a record is kept this long past its card's expiry
     "DRAFT_RETENTION_DAYS": int,  # an intake left unfinished is shredded after this long
+    "SCREENING_JOB_SECONDS": int,  # wall time the re-screening job may use per run
     "ATTESTATION_PREFIX": str,
     "ATTESTATION_ALG": str,  # "Ed25519" (default) or "ES256"
     "DEBUG": _parse_bool,
@@ -95,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "ATTESTATION_VALIDITY_DAYS": 365,
     "RETENTION_AFTER_EXPIRY_DAYS": 365,
     "DRAFT_RETENTION_DAYS": 90,
+    "SCREENING_JOB_SECONDS": 420,
     "ATTESTATION_PREFIX": "ID1:",
     "ATTESTATION_ALG": "Ed25519",
     "STATUS_LIST_SIZE": 131072,

@@ -269,9 +269,11 @@ def _account_validity(session: Session, config: dict[str, Any]) -> dict[str, Any
 
 
 @job("screening.accounts", timedelta(minutes=10),
-     "Re-screen open accounts against new list versions (500 a run); new matches open reviews",
-     transactional=False)
+     "Re-screen open accounts against new list versions (for up to SCREENING_JOB_SECONDS a "
+     "run); new matches open reviews", transactional=False)
 def _rescreen_accounts(session: Session, config: dict[str, Any]) -> dict[str, Any]:
     from onboarding.compliance import lifecycle
 
-    return lifecycle.rescreen_accounts(session, Actor(), config["_keystore"])
+    return lifecycle.rescreen_accounts(
+        session, Actor(), config["_keystore"],
+        budget_seconds=float(config.get("SCREENING_JOB_SECONDS", 420)))

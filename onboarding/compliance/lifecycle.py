@@ -18,6 +18,7 @@ head) and queues a signed webhook event, all in the caller's transaction.
 
 from __future__ import annotations
 
+import time
 import unicodedata
 import uuid
 from datetime import date, timedelta
@@ -501,7 +502,7 @@ def end_validity(db: Session, actor: Actor, today: date) -> dict[str, int]:
 
 
 def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
-                      limit: int = 500) -> dict[str, int]:
+                      limit: int = 500, budget_seconds: float = 0.0) -> dict[str, int]:
     """Screen open accounts against list versions newer than their last screening.
 
     A possible match that is new (not whitelisted, not seen on this case before) opens a
@@ -510,12 +511,13 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
     account, under four-eyes). ``session`` has no transaction open: each account is its
     own short transaction (its row locked, then the audit log, in the same order as a web
     request), so officers never wait on a whole batch; parsed lists are cached, so a batch
-    parses each list once. Called by the periodic job, ``limit`` accounts a run.
+    parses each list once.
+
+    Batches of ``limit`` accounts follow one another until none is due or ``budget_seconds``
+    (wall time) are spent; 0 runs one batch. The periodic job gives it most of its interval,
+    so a new sanctions list reaches a large book of accounts within hours, not days.
     """
-    from onboarding.bank.operations import case_claims
-    from onboarding.bank.tiering import recommend
-    from onboarding.compliance.operations import active_policy, screening_check
-    from onboarding.models import ScreeningHit, ScreeningList
+    from onboarding.models import ScreeningList
 
     def due() -> Any:
         newest = (select(ScreeningList.org_id, func.max(ScreeningList.uploaded_at).label("at"))
@@ -525,11 +527,34 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
             BankCase.account_tier.is_not(None), BankCase.status.in_(("approved", "lapsed")),
             (BankCase.screened_at.is_(None)) | (BankCase.screened_at < newest.c.at)))
 
-    with session.begin():
-        # Never-screened first, then the longest ago: every account is reached in turn even
-        # when list versions arrive faster than a full pass.
-        ids = list(session.execute(due().order_by(BankCase.screened_at.nulls_first(),
-                                                  BankCase.id).limit(limit)).scalars())
+    deadline = time.monotonic() + budget_seconds
+    screened = opened = 0
+    done: set[uuid.UUID] = set()
+    while True:
+        with session.begin():
+            # Never-screened first, then the longest ago: every account is reached in turn
+            # even when list versions arrive faster than a full pass.
+            ids = [i for i in session.execute(due().order_by(
+                BankCase.screened_at.nulls_first(), BankCase.id).limit(limit)).scalars()
+                if i not in done]
+        if not ids:
+            break
+        done.update(ids)
+        s, o = _rescreen_batch(session, actor, keystore, ids, due)
+        screened, opened = screened + s, opened + o
+        if time.monotonic() >= deadline:
+            break
+    return {"screened": screened, "reviews_opened": opened}
+
+
+def _rescreen_batch(session: Session, actor: Actor, keystore: KeyStore,
+                    ids: list[uuid.UUID], due: Any) -> tuple[int, int]:
+    """Screen ``ids``, one short transaction each; (screened, reviews opened)."""
+    from onboarding.bank.operations import case_claims
+    from onboarding.bank.tiering import recommend
+    from onboarding.compliance.operations import active_policy, screening_check
+    from onboarding.models import ScreeningHit
+
     screened = opened = 0
     for case_id in ids:
         with session.begin():
@@ -555,4 +580,4 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
             recommend(session, actor, keystore, case, reopen=True)
             touch(session, actor, case, "account.review_opened", policy)
             opened += 1
-    return {"screened": screened, "reviews_opened": opened}
+    return screened, opened

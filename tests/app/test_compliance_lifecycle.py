@@ -786,6 +786,34 @@ def test_a_new_list_version_rescreens_open_accounts(t1_world: Any, signed_in: An
     assert case_row(app, case_id).status == "approved"
 
 
+def test_rescreening_runs_batch_after_batch_within_its_time_budget(t1_world: Any,
+                                                                   signed_in: Any,
+                                                                   app: Any) -> None:
+    """A new list reaches every open account in one run while time allows (batches of
+    ``limit``), and a zero budget does one batch: big books are not screened 500 a run."""
+    from onboarding.audit import Actor
+    from onboarding.compliance import lifecycle
+    from tests.app.test_intake import qr_of
+
+    second = open_case(t1_world["teller"], qr_of(app, t1_world["att"]))
+    approve_recommended(t1_world["a"], second)
+    assert case_row(app, second).status == "approved"
+    keystore = app.extensions["onboarding.keystore"]
+    factory = app.extensions["onboarding.sessionmaker"]
+    clean_list(signed_in)  # a new version: both accounts are due
+    with factory() as db:
+        assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1) == {
+            "screened": 1, "reviews_opened": 0}
+    clean_list(signed_in)
+    with factory() as db:
+        assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1,
+                                           budget_seconds=60) == {
+            "screened": 2, "reviews_opened": 0}
+        assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1,
+                                           budget_seconds=60) == {
+            "screened": 0, "reviews_opened": 0}  # nothing left to do
+
+
 def test_a_confirmed_match_on_an_open_account_needs_four_eyes(t1_world: Any, signed_in: Any,
                                                               app: Any) -> None:
     from tests.app.test_compliance_cases import LIST
