@@ -28,6 +28,7 @@ Matching, and why it is built this way:
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
@@ -432,6 +433,18 @@ class Screener:
             (wl, e, NameForm.of(n)) for wl in self.lists for e in wl.entries for n in e.names]
         self._folded = [f.folded for _, _, f in self._forms]
         self._skeletons = [f.skeleton for _, _, f in self._forms]
+        # Arabic-script entries, for Latin queries: few in most lists, so they get their own
+        # index instead of a Python loop over every name of the list on every query.
+        self._abjad_idx = [i for i, (_, _, f) in enumerate(self._forms) if f.abjad]
+        self._abjad_skeletons = [self._forms[i][2].skeleton for i in self._abjad_idx]
+
+    def with_whitelist(self, whitelist: Iterable[tuple[str, str]]) -> Screener:
+        """The same prepared lists and parameters with another whitelist. Preparing the
+        names of an OFAC-sized list takes about a second: a caller screening many applicants
+        (re-screening every open account) prepares once and swaps only the whitelist."""
+        clone = copy.copy(self)
+        clone.whitelist = frozenset(whitelist)
+        return clone
 
     def screen(self, applicant: Applicant) -> ScreeningResult:
         floor = self.params.report_floor
@@ -457,10 +470,10 @@ class Screener:
                     cand.add(idx)
             else:
                 # A Latin query may still match an Arabic-script list entry by skeleton.
-                for idx, (_, _, f) in enumerate(self._forms):
-                    if f.abjad and idx not in cand and \
-                            fuzz.token_sort_ratio(q.skeleton, f.skeleton) >= cut:
-                        cand.add(idx)
+                for _, _, pos in process.extract(q.skeleton, self._abjad_skeletons,
+                                                 scorer=fuzz.token_sort_ratio,
+                                                 score_cutoff=cut, limit=None):
+                    cand.add(self._abjad_idx[pos])
             for idx in cand:
                 wl, entry, form = self._forms[idx]
                 ns = name_score(q, form)

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 import risk
 from onboarding import audit
@@ -41,8 +41,11 @@ def applicant_key(org_id: uuid.UUID, attestation_id: str) -> str:
 
 def active_lists(db: Session, org_id: uuid.UUID) -> list[ScreeningList]:
     """The bank's active screening lists (newest version of each name)."""
-    rows = db.execute(select(ScreeningList).where(ScreeningList.org_id == org_id,
-                                                  ScreeningList.active.is_(True))
+    # The list files (megabytes for OFAC) load only when a version is parsed the first time
+    # in this process (see _watchlist), not for every applicant screened.
+    rows = db.execute(select(ScreeningList).options(
+        defer(ScreeningList.content), defer(ScreeningList.alt_content)).where(
+        ScreeningList.org_id == org_id, ScreeningList.active.is_(True))
                       .order_by(ScreeningList.version.desc())).scalars()
     seen: dict[str, ScreeningList] = {}
     for row in rows:
@@ -75,11 +78,28 @@ def _watchlist(row: ScreeningList) -> Any:
     return parsed
 
 
+#: Prepared screeners by (list version ids, thresholds), whitelist left out: preparing the
+#: names of an OFAC-sized list takes about a second, once per process instead of per case.
+_SCREENERS: dict[tuple[tuple[uuid.UUID, ...], Any], Any] = {}
+
+
+def _screener(lists: list[ScreeningList], params: Any) -> Any:
+    from risk.screening import Screener
+
+    key = (tuple(r.id for r in lists), params)
+    cached = _SCREENERS.get(key)
+    if cached is None:
+        if len(_SCREENERS) >= _PARSED_MAX:
+            _SCREENERS.pop(next(iter(_SCREENERS)))
+        cached = _SCREENERS[key] = Screener([_watchlist(r) for r in lists], params)
+    return cached
+
+
 def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
                     policy: risk.Policy) -> dict[str, Any]:
     """Screen the applicant against the bank's lists; store hits (keeping dispositions of
     earlier hits and the whitelist); return ``bank_checks.screening`` for the engine."""
-    from risk.screening import Applicant, Screener
+    from risk.screening import Applicant
 
     lists = active_lists(db, case.org_id)
     if not lists:
@@ -89,7 +109,7 @@ def screening_check(db: Session, case: BankCase, claims: dict[str, Any],
         case.applicant_key = applicant_key(case.org_id, c.get("attestation_id", str(case.id)))
     whitelist = [(w.applicant_key, w.entity_id) for w in db.execute(
         select(WhitelistEntry).where(WhitelistEntry.org_id == case.org_id)).scalars()]
-    screener = Screener([_watchlist(r) for r in lists], policy.screening, whitelist=whitelist)
+    screener = _screener(lists, policy.screening).with_whitelist(whitelist)
     result = screener.screen(Applicant(case.applicant_key, tuple(c.get("names") or ()),
                                        c.get("date_of_birth"),
                                        bool(c.get("date_of_birth_approximate")),

@@ -129,6 +129,23 @@ def test_second_signals_and_whitelist() -> None:
     assert y.score >= PARAMS.possible_match_threshold
 
 
+def test_prepared_screener_swaps_whitelists_and_finds_arabic_script_entries() -> None:
+    """A screener prepared once serves many applicants with each bank's whitelist, and a
+    Latin-script applicant still meets an Arabic-script list entry by its skeleton."""
+    wl = load_simple_csv("name,aliases,date_of_birth,nationality\n"
+                         "\u0645\u062d\u0645\u062f \u062d\u062f\u0627\u062f,,1970,SYR\n"
+                         "Olga Petrova,,1971,RUS\n".encode(), name="mixed")
+    prepared = Screener([wl], PARAMS)
+    olga = Applicant("app-1", ("Olga Petrova",), "1971", False, "RUS")
+    [open_hit] = prepared.screen(olga).hits
+    cleared = prepared.with_whitelist([("app-1", open_hit.entity_id)])
+    assert cleared.screen(olga).hits[0].disposition is Disposition.CLEARED
+    assert prepared.screen(olga).hits[0].disposition is Disposition.OPEN  # unchanged
+    [arabic] = prepared.screen(Applicant("app-2", ("Mohammed Haddad",), "1970")).hits
+    assert arabic.matched_name.startswith("\u0645") and arabic.score >= \
+        PARAMS.possible_match_threshold
+
+
 def test_screening_result_feeds_the_engine() -> None:
     from risk_testdata import make
 
