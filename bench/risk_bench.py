@@ -161,8 +161,8 @@ def main() -> int:
         *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
         "",
         "Memory is flat when the second-half growth is near zero: `batch` streams line by line "
-        "(parallel runs keep at most two 1,000-line chunks per worker in flight), so peak RSS "
-        "does not depend on the number of cases.",
+        "(parallel runs keep at most two 1 MiB blocks of lines per worker in flight), so peak "
+        "RSS does not depend on the number of cases.",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
