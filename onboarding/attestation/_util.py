@@ -13,13 +13,14 @@ __all__ = ["MAX_TIME", "iso", "timestamp", "typ_of"]
 #: Latest time any signed document may carry: 9999-12-31T23:59:59Z. Beyond it calendar
 #: conversions fail, and nothing legitimate lives there.
 MAX_TIME = 253_402_300_799
+_floor = math.floor
 
 
 def timestamp(at: datetime) -> int:
     """Whole seconds since the epoch; refuses naive datetimes (ambiguous time zone)."""
-    if at.tzinfo is None or at.utcoffset() is None:
+    if at.utcoffset() is None:  # also None without tzinfo
         raise ValueError("datetime must be timezone-aware (e.g. datetime.now(UTC))")
-    return math.floor(at.timestamp())
+    return _floor(at.timestamp())
 
 
 def iso(ts: int) -> str:

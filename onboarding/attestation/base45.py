@@ -24,6 +24,17 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 # byte -> digit value, 0xFF for anything outside the alphabet (lowercase included).
 _DECODE = bytes(ALPHABET.index(chr(b)) if chr(b) in ALPHABET else 0xFF for b in range(256))
+# The low byte / high byte of every 24-bit lane, for as many lanes as the longest text
+# has; & with a positive int only touches the shorter operand's digits.
+_LANES = 4296 // 3 + 1
+
+
+def _masks(lanes: int) -> tuple[int, int]:
+    return (int.from_bytes(b"\xff\x00\x00" * lanes, "little"),
+            int.from_bytes(b"\x00\x00\xff" * lanes, "little"))
+
+
+_LOW, _HIGH = _masks(_LANES)
 # value % 2025 -> its two low digits, least significant first (RFC 9285 order).
 _PAIRS = tuple(ALPHABET[v % 45] + ALPHABET[v // 45] for v in range(2025))
 
@@ -63,16 +74,14 @@ def b45decode(text: str | bytes) -> bytes:
     if rem == 1:
         raise Base45Error("not Base45: length is 1 more than a multiple of 3")
     m = 3 * k
-    lane = bytearray(m)
-    lane[0::3] = digits[1:m:3]
-    mid = int.from_bytes(lane, "little")
-    lane[0::3] = digits[2:m:3]
-    high = int.from_bytes(lane, "little")
-    # digits[:m] read as lanes is a + 256 b + 65536 c; subtract to get a + 45 b + 2025 c.
-    total = int.from_bytes(digits[:m], "little") - 211 * mid - 63511 * high
-    lanes = total.to_bytes(m, "little")
-    if lanes[2::3].count(0) != k:
+    # digits[:m] read as lanes is a + 256 b + 65536 c; the b and c of every lane come out
+    # of it with a shift and a mask; subtract to get a + 45 b + 2025 c.
+    low, high = (_LOW, _HIGH) if k <= _LANES else _masks(k)
+    raw_lanes = int.from_bytes(digits[:m], "little")
+    total = raw_lanes - 211 * ((raw_lanes >> 8) & low) - 63511 * ((raw_lanes >> 16) & low)
+    if total & high:
         raise Base45Error("not Base45: a 3-character group exceeds 65535")
+    lanes = total.to_bytes(m, "little")
     out = bytearray(2 * k + (rem == 2))
     out[0 : 2 * k : 2] = lanes[1::3]
     out[1 : 2 * k : 2] = lanes[0::3]

@@ -40,7 +40,7 @@ from onboarding.attestation.cose import (
     HEADER_ALG,
     HEADER_KID,
     decode_sign1,
-    verify_sign1,
+    verify_listed,
 )
 from onboarding.attestation.envelope import (
     DEFAULT_PREFIX,
@@ -202,21 +202,45 @@ def _short(kid: bytes) -> str:
     return text if len(text) <= 16 else text[:16] + "..."
 
 
+#: id(issuer) -> (issuer, its IssuerInfo while accredited, after accreditation expiry).
+#: Issuers are frozen, so what the result shows about one never changes except for that
+#: expiry, which is decided per call. The entry holds the issuer itself, so its id cannot
+#: be reused while cached; bounded because trust lists get replaced.
+_INFO_CACHE: dict[int, tuple[Issuer, IssuerInfo, IssuerInfo]] = {}
+_INFO_CACHE_MAX = 1024
+_ISSUER_ACTIVE = IssuerState.ACTIVE
+_KEY_ACTIVE = KeyState.ACTIVE
+
+
 def _issuer_info(issuer: Issuer, now: int) -> IssuerInfo:
-    if issuer.state != IssuerState.ACTIVE:
-        accreditation = str(issuer.state)
-    elif issuer.accredited_until is not None and now >= issuer.accredited_until:
-        accreditation = "expired"
-    else:
-        accreditation = "active"
-    return IssuerInfo(issuer.id, issuer.display_name, issuer.jurisdiction, accreditation,
-                      issuer.accredited_until)
+    cached = _INFO_CACHE.get(id(issuer))
+    if cached is None or cached[0] is not issuer:
+        if len(_INFO_CACHE) >= _INFO_CACHE_MAX:
+            _INFO_CACHE.clear()
+        current = "active" if issuer.state == _ISSUER_ACTIVE else str(issuer.state)
+        expired = "expired" if issuer.state == _ISSUER_ACTIVE else current
+        cached = (issuer,
+                  IssuerInfo(issuer.id, issuer.display_name, issuer.jurisdiction, current,
+                             issuer.accredited_until),
+                  IssuerInfo(issuer.id, issuer.display_name, issuer.jurisdiction, expired,
+                             issuer.accredited_until))
+        _INFO_CACHE[id(issuer)] = cached
+    until = issuer.accredited_until
+    return cached[2] if until is not None and now >= until else cached[1]
 
 
 def _judge_key(
     issuer: Issuer, key: IssuerKey, trust: TrustStore, iat: int | None, now: int
 ) -> tuple[str, str, str] | None:
     """(category, code, reason) when the key or its issuer must not be trusted."""
+    # The usual case first, in one expression: an active key of an active, accredited
+    # issuer in an unexpired trust list (each condition is also checked below).
+    until = issuer.accredited_until
+    valid_until = trust.valid_until
+    if (key.state == _KEY_ACTIVE and issuer.state == _ISSUER_ACTIVE
+            and (until is None or now < until)
+            and (valid_until is None or now < valid_until)):
+        return None
     if key.state == KeyState.REVOKED:
         return INVALID, "key_revoked", "the signing key was revoked (compromise): " \
             "nothing it signed is valid"
@@ -295,10 +319,15 @@ def verify(
     if len(text) > MAX_TEXT_CHARS:
         fail(_I_PREFIX, UNREADABLE, "too_long", f"longer than {MAX_TEXT_CHARS} characters")
         return finish()
-    try:
-        prefix, rest = split_prefix(text, prefixes)
-    except EnvelopeError as exc:
-        fail(_I_PREFIX, UNREADABLE, exc.code, exc.message)
+    for prefix in prefixes:  # split_prefix(), inlined: it runs on every verification
+        if text.startswith(prefix):
+            rest = text[len(prefix) :]
+            break
+    else:
+        try:
+            split_prefix(text, prefixes)  # raises, with the reason
+        except EnvelopeError as exc:
+            fail(_I_PREFIX, UNREADABLE, exc.code, exc.message)
         return finish()
     oks[_I_PREFIX], codes[_I_PREFIX], reasons[_I_PREFIX] = True, "ok", "prefix " + prefix
 
@@ -353,7 +382,9 @@ def verify(
         if alg not in key.token_algs:
             continue
         try:
-            verify_sign1(msg, key.public_key, algorithms=algorithms)
+            # alg is allowed (cose step) and fits the listed key (token_algs), and the
+            # listing checked the key type against its alg: no need to redo those here.
+            verify_listed(msg, key.public_key, key.alg)
         except CoseError as exc:
             sig_error, sig_code = exc.message, exc.code
             continue

@@ -100,3 +100,15 @@ def test_decoder_agrees_with_pypi_or_both_reject(text: str) -> None:
 def test_arbitrary_text_never_crashes(text: str) -> None:
     with contextlib.suppress(Base45Error):
         b45decode(text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4293, 4294, 9000])
+def test_lengths_beyond_the_precomputed_lane_masks_round_trip(size: int) -> None:
+    # The decoder masks every 24-bit lane with precomputed ints sized for the longest
+    # QR text; longer input (decode is public) must build its own masks.
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    assert b45decode(b45encode(data)) == data
+    if size >= 2:
+        bad = b45encode(data)[:-3] + "GGW"  # 'GGW' = 16 + 16*45 + 32*2025 > 65535
+        with pytest.raises(Base45Error):
+            b45decode(bad)
