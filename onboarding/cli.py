@@ -496,6 +496,35 @@ def trust_publish(force: bool) -> None:
     click.echo(f"published version {row.version}" if row else "unchanged; not republished")
 
 
+@trust_group.command("rollover")
+@with_appcontext
+def trust_rollover() -> None:
+    """Rotate the governance key (planned rotation, not compromise): the current key
+    announces the new one, the key files are swapped, and a trust list signed by the new key
+    is published. Run again to finish a rotation that was interrupted."""
+    from onboarding import governance, trust
+    from onboarding.clock import now
+
+    instance = Path(current_app.instance_path)
+    keyring = current_app.extensions["onboarding.keyring"]
+    try:
+        with _factory()() as db:
+            done = governance.pending(db, instance, keyring)
+        if done is None:
+            with _factory()() as db, db.begin():
+                done = governance.start(db, Actor(), instance, keyring, now())
+        anchor = governance.finish(instance, keyring, done)
+        key = trust.load_governance_key(trust.governance_key_path(instance), keyring)
+        with _factory()() as db, db.begin():
+            row = trust.publish(db, Actor(), key, force=True)
+    except (governance.RolloverError, trust.TrustError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"governance key {done.old_kid} -> {done.new_kid} (announcement {done.seq}); "
+               f"trust list version {row.version if row else '?'} signed by the new key.\n"
+               f"Banks that verify online follow the announcement; banks verifying offline "
+               f"run `onboarding trust fetch` and should pin {anchor} from now on.")
+
+
 @trust_group.command("fetch")
 @click.argument("base_url")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="trust-cache",

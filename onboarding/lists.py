@@ -78,6 +78,21 @@ def jwks() -> Response:
     return _public(jsonify(_latest_content().to_jwks()))
 
 
+@bp.route("/trust-list/rollovers")
+def rollovers() -> Response:
+    """Governance key rollover announcements, oldest first (FORMATS.md §5): a verifier that
+    pinned an earlier governance key follows them to the key in force."""
+    import base64
+
+    from onboarding.governance import announcements
+
+    return _public(jsonify({"rollovers": [{
+        "seq": r.seq, "old_kid": r.old_kid, "new_kid": r.new_kid,
+        "created_at": r.created_at.isoformat(),
+        "token": base64.urlsafe_b64encode(r.token).decode().rstrip("=")}
+        for r in announcements(db())]}))
+
+
 @bp.route("/status/index.json")
 def status_index() -> Response:
     """Every published status list URL, so offline verifiers can fetch them all (whole

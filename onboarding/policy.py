@@ -84,6 +84,7 @@ POLICY: dict[str, Spec] = {
     "lists.trust_list": PUBLIC,
     "lists.trust_list_json": PUBLIC,
     "lists.jwks": PUBLIC,
+    "lists.rollovers": PUBLIC,
     "lists.status_index": PUBLIC,
     # bank side
     "bank.verify_page": frozenset({Role.VERIFIER}),

@@ -26,12 +26,16 @@ def _get(url: str) -> bytes:
 
 
 def fetch(base_url: str, out: Path) -> str:
-    """Download trust list (COSE and JWKS) and every status list; returns a summary."""
+    """Download the trust list (COSE and JWKS), the governance key rollover announcements
+    and every status list; returns a summary."""
     base = base_url.rstrip("/")
     out.mkdir(parents=True, exist_ok=True)
     (out / "status").mkdir(exist_ok=True)
     (out / "trust-list.cose").write_bytes(_get(base + "/trust-list"))
     (out / "jwks.json").write_bytes(_get(base + "/trust-list/jwks.json"))
+    # Governance key rollover announcements: with them, a verifier that pinned an earlier
+    # governance key still accepts a trust list signed by the key in force.
+    (out / "rollovers.json").write_bytes(_get(base + "/trust-list/rollovers"))
     index = json.loads(_get(base + "/status/index.json"))
     names = []
     for uri in index.get("status_lists", []):
@@ -39,4 +43,4 @@ def fetch(base_url: str, out: Path) -> str:
         (out / "status" / name).write_bytes(_get(uri))
         names.append(name)
     return (f"trust list and {len(names)} status list(s) saved in {out} "
-            f"(trust-list.cose, jwks.json, status/)")
+            f"(trust-list.cose, jwks.json, rollovers.json, status/)")

@@ -22,9 +22,9 @@ import click
 
 from onboarding.attestation.envelope import DEFAULT_PREFIX, check_prefix
 from onboarding.attestation.errors import AttestationError
-from onboarding.attestation.keys import load_public_key
+from onboarding.attestation.keys import kid_for, load_public_key, spki_der
 from onboarding.attestation.statuslist import StatusStore, verify_status_list
-from onboarding.attestation.trustlist import TrustStore, verify_trust_list
+from onboarding.attestation.trustlist import TrustStore, follow_rollovers, verify_trust_list
 from onboarding.attestation.verify import verify as verify_attestation
 
 __all__ = ["main", "verify", "verify_command"]
@@ -76,8 +76,22 @@ def _read_input(value: str) -> str:
     return value
 
 
+def _rollover_tokens(path: Path) -> list[bytes]:
+    """Announcements from the ``/trust-list/rollovers`` document (``onboarding trust
+    fetch`` saves it as rollovers.json)."""
+    import base64
+
+    try:
+        doc = json.loads(path.read_bytes()[:_MAX_TEXT_FILE])
+        items = doc["rollovers"]
+        return [base64.urlsafe_b64decode(item["token"] + "=" * (-len(item["token"]) % 4))
+                for item in items]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _usage(f"{path}: not a rollover announcements document") from None
+
+
 def _trust(keys: Path | None, trust_list: Path | None, anchor: Path | None,
-           at: datetime) -> TrustStore:
+           at: datetime, rollovers: Path | None = None) -> TrustStore:
     if keys is not None and (trust_list is not None or anchor is not None):
         raise _usage("use either --keys or --trust-list with --anchor, not both")
     if keys is not None:
@@ -91,6 +105,13 @@ def _trust(keys: Path | None, trust_list: Path | None, anchor: Path | None,
         governance_key = load_public_key(anchor.read_bytes())
     except AttestationError as exc:
         raise _usage(f"{anchor}: {exc.message}") from None
+    if rollovers is not None:
+        # The pinned key may have been rotated since: follow its signed announcements.
+        in_force = follow_rollovers(governance_key, _rollover_tokens(rollovers))
+        if spki_der(in_force) != spki_der(governance_key):
+            click.echo(f"note: the governance key you pin was rotated; the key in force has "
+                       f"kid {kid_for(in_force).hex()}: pin it from now on", err=True)
+        governance_key = in_force
     try:
         verified = verify_trust_list(trust_list.read_bytes(), governance_key, at=at)
     except AttestationError as exc:
@@ -122,6 +143,9 @@ def _status(path: Path | None, trust: TrustStore) -> StatusStore | None:
               help="Signed trust list file (needs --anchor).")
 @click.option("--anchor", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Governance public key (PEM or JWK) that signs the trust list.")
+@click.option("--rollovers", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Governance key rollover announcements (rollovers.json from `onboarding "
+                   "trust fetch`): follow them from the pinned --anchor to the key in force.")
 @click.option("--status", "status_path",
               type=click.Path(exists=True, path_type=Path),
               help="Status list token file, or a directory of them.")
@@ -135,6 +159,7 @@ def verify(
     keys: Path | None,
     trust_list: Path | None,
     anchor: Path | None,
+    rollovers: Path | None,
     status_path: Path | None,
     at_text: str | None,
     prefixes: tuple[str, ...],
@@ -146,7 +171,7 @@ def verify(
         accepted = tuple(check_prefix(p) for p in prefixes) or (DEFAULT_PREFIX,)
     except AttestationError as exc:
         raise _usage(exc.message) from None
-    trust = _trust(keys, trust_list, anchor, at)
+    trust = _trust(keys, trust_list, anchor, at, rollovers)
     status = _status(status_path, trust)
     text = _read_input(input_)
     result = verify_attestation(text, trust=trust, status=status, at=at, prefixes=accepted)

@@ -72,6 +72,7 @@ __all__ = [
     "KeyState",
     "TrustList",
     "TrustStore",
+    "follow_rollovers",
     "sign_rollover",
     "sign_trust_list",
     "verify_rollover",
@@ -605,3 +606,29 @@ def verify_rollover(token: bytes, current: PublicKey) -> PublicKey:
         raise _bad(f"new key's proof of possession fails: {exc.message}",
                    "rollover_pop_invalid") from None
     return new_key
+
+
+def follow_rollovers(pinned: PublicKey, announcements: Iterable[bytes]) -> PublicKey:
+    """The governance key in force for a verifier that pinned ``pinned``.
+
+    Starting from the pinned key, each announcement signed by the key in force (and carrying
+    the new key's proof of possession) moves it on; announcements that do not verify against
+    the key in force are ignored, so a forged or foreign one changes nothing. Only the key at
+    the end of the chain is returned: once a key has been rolled over, a trust list signed
+    by it is no longer accepted (a retired governance key must not keep that power). This is
+    for planned rotation; a *compromised* governance key could announce a successor of its
+    own, so after a compromise banks re-pin out of band."""
+    key = pinned
+    pending = list(announcements)
+    while pending:
+        for token in pending:
+            try:
+                new_key = verify_rollover(token, key)
+            except TrustListError:
+                continue
+            key = new_key
+            pending.remove(token)
+            break
+        else:
+            break  # nothing left that the key in force signed
+    return key

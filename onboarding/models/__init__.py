@@ -3,6 +3,7 @@
 from onboarding.models.bank import (
     ApiKey,
     BankCase,
+    GovernanceRollover,
     MonitoringAlert,
     TransactionSummary,
     TrustListVersion,
@@ -58,6 +59,7 @@ __all__ = [
     "Consent",
     "ConsentText",
     "Evidence",
+    "GovernanceRollover",
     "HandoverLink",
     "IssuerKey",
     "JobRun",

@@ -44,6 +44,20 @@ class TrustListVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
+class GovernanceRollover(Base):
+    """A governance key rollover: the announcement signed by the outgoing key, carrying the
+    incoming key and its proof of possession (FORMATS.md §5). Public, like the trust list:
+    a verifier pinning any earlier key follows the chain to the key in force."""
+
+    __tablename__ = "governance_rollover"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    old_kid: Mapped[str] = mapped_column(String(16))  # hex of the 8-byte kid
+    new_kid: Mapped[str] = mapped_column(String(16), unique=True)
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(_tz(), default=now)
+
+
 class Verification(Base):
     """What a bank keeps of a verification: a keyed hash of the attestation id, the
     result, when and by whom. No claims here (those go into a case, encrypted)."""

@@ -19,6 +19,7 @@ from onboarding.attestation import (
     TrustList,
     TrustStore,
     decode_sign1,
+    follow_rollovers,
     generate_private_key,
     kid_for,
     sign1,
@@ -221,6 +222,24 @@ def test_rollover_needs_proof_of_possession_of_the_new_key() -> None:
     with pytest.raises(TrustListError) as err:
         verify_rollover(swapped, old.public_key())
     assert err.value.code == "rollover_pop_invalid"
+
+
+def test_a_verifier_follows_a_chain_of_rollovers_from_any_pinned_key() -> None:
+    """Two planned rotations: a bank that pinned the first key, or the second, ends at the
+    third; a forged announcement changes nothing; the retired keys no longer sign."""
+    k1, k2, k3, attacker = (generate_private_key() for _ in range(4))
+    chain = [sign_rollover(k2, k3, iat=TS + 10), sign_rollover(k1, k2, iat=TS)]  # any order
+    forged = sign_rollover(attacker, generate_private_key(), iat=TS + 20)
+    for pinned in (k1, k2, k3):
+        in_force = follow_rollovers(pinned.public_key(), [forged, *chain])
+        assert kid_for(in_force) == kid_for(k3)
+    assert kid_for(follow_rollovers(k1.public_key(), [])) == kid_for(k1)
+    assert kid_for(follow_rollovers(attacker.public_key(), chain)) == kid_for(attacker)
+    world = make_world()
+    token = sign_trust_list(world.trust_list, k2)  # a retired key signing a list
+    with pytest.raises(TrustListError):
+        verify_trust_list(token, follow_rollovers(k1.public_key(), chain), at=NOW)
+    assert kid_for(follow_rollovers(k1.public_key(), [b"garbage", b""])) == kid_for(k1)
 
 
 def test_trust_list_is_not_a_rollover() -> None:
