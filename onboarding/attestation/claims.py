@@ -576,7 +576,12 @@ def _decode_regular(p: bytes) -> Attestation:
     # 1 => iss
     if p[1] != 0x01:
         raise _Irregular
-    raw, pos = _string(p, 2, 0x60)
+    n = p[2] - 0x60  # text strings under 24 bytes, the usual case, read inline
+    if 0 <= n < 0x18:
+        pos = 3 + n
+        raw = p[3:pos]
+    else:
+        raw, pos = _string(p, 2, 0x60)
     iss = raw.decode()
     # 4 => exp, 5 => nbf, 6 => iat (4-byte heads until 2106), 7 => cti (16 bytes)
     k_exp, exp, k_nbf, nbf, k_iat, iat, k_cti = _TIMES.unpack_from(p, pos)
@@ -590,7 +595,12 @@ def _decode_regular(p: bytes) -> Attestation:
     idx, pos = _uint(p, pos + 21)
     if p[pos : pos + 4] != _URI_KEY:
         raise _Irregular
-    raw, pos = _string(p, pos + 4, 0x60)
+    n = p[pos + 4] - 0x60
+    if 0 <= n < 0x18:
+        raw = p[pos + 5 : pos + 5 + n]
+        pos += 5 + n
+    else:
+        raw, pos = _string(p, pos + 4, 0x60)
     uri = raw.decode()
     # -65537 => attested: a map head, 0 => 1, then keys 1..10 in order
     if p[pos : pos + 5] != _ATTESTED_KEY or p[pos + 6 : pos + 9] != b"\x00\x01\x01":
@@ -599,7 +609,12 @@ def _decode_regular(p: bytes) -> Attestation:
     names, pos = _texts(p, pos + 9)
     if p[pos] != 0x02:
         raise _Irregular
-    raw, pos = _string(p, pos + 1, 0x60)
+    n = p[pos + 1] - 0x60
+    if 0 <= n < 0x18:
+        raw = p[pos + 2 : pos + 2 + n]
+        pos += 2 + n
+    else:
+        raw, pos = _string(p, pos + 1, 0x60)
     dob = raw.decode()
     found = 7  # 0, 1, 2, 6, 7, 8, 9 are required
     approx = False
