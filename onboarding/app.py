@@ -14,7 +14,7 @@ from onboarding import errors, logs, passwords, security
 from onboarding.crypto import Keyring
 from onboarding.db import make_engine, make_sessionmaker
 from onboarding.extensions import babel, csrf, limiter
-from onboarding.sessions import DatabaseSessionInterface
+from onboarding.sessions import DatabaseSessionInterface, ServerSession
 
 
 class ConfigError(RuntimeError):
@@ -65,6 +65,23 @@ def _select_locale() -> str | None:
     return request.accept_languages.best_match(langs) if request else None
 
 
+class _ApiSkippingSessionInterface(DatabaseSessionInterface):
+    """Staff sessions for pages only. ``/api/`` is authenticated by bank API keys, never by
+    a cookie: an API request neither reads a staff session row (a query) nor saves one
+    (a rollback, a write and a commit that would also keep a staff session alive through
+    API traffic). It gets an empty session that is never stored, so no cookie is set."""
+
+    def open_session(self, app: Flask, request: Any) -> ServerSession:
+        if request.path.startswith("/api/"):
+            return ServerSession()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if request.path.startswith("/api/"):
+            return
+        super().save_session(app, session, response)
+
+
 def build_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the app."""
     instance_path = os.environ.get("ONBOARDING_INSTANCE_PATH")
@@ -110,7 +127,7 @@ def build_app(test_config: dict[str, Any] | None = None) -> Flask:
             session_.rollback()
             session_.close()
 
-    app.session_interface = DatabaseSessionInterface()
+    app.session_interface = _ApiSkippingSessionInterface()
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

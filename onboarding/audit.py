@@ -15,11 +15,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,16 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
+# The statements of an append, built once: building them costs more than running them.
+_ENTRIES, _HEADS = cast(Table, AuditEntry.__table__), cast(Table, AuditHead.__table__)
+_BUMP = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+         .returning(AuditHead.seq, AuditHead.hash))
+_APPEND = insert(_ENTRIES).values(
+    {c.key: bindparam(f"e_{c.key}", type_=c.type) for c in _ENTRIES.columns})
+_MOVE = update(_HEADS).where(_HEADS.c.id == 1).values(hash=bindparam("new_head_hash"))
+_APPEND_AND_MOVE = _APPEND.add_cte(_MOVE.cte("audit_head_moved"))
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -110,13 +120,9 @@ def record(
     obj = str(object_id) if object_id is not None else None
     if obj is not None and not _SAFE_VALUE.match(obj):
         raise AuditError("object id must be an id")
-    # Taking the head row's write lock first serialises concurrent appenders on both
-    # PostgreSQL (row lock) and SQLite (database write lock).
     # One statement takes the head row's write lock (serialising appenders on PostgreSQL
     # and SQLite alike), bumps the sequence and returns the previous hash.
-    bump = (update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-            .returning(AuditHead.seq, AuditHead.hash))
-    row = session.execute(bump, execution_options={"synchronize_session": False}).first()
+    row = session.execute(_BUMP, execution_options={"synchronize_session": False}).first()
     if row is None:
         # First entry ever: create the head row. Two first writers may race; the loser's
         # insert fails inside its savepoint and it simply takes the lock on the winner's row.
@@ -125,7 +131,7 @@ def record(
                 session.add(AuditHead(id=1, seq=0, hash=GENESIS))
         except IntegrityError:
             pass
-        row = session.execute(bump, execution_options={"synchronize_session": False}).first()
+        row = session.execute(_BUMP, execution_options={"synchronize_session": False}).first()
         assert row is not None
     seq, prev_hash = row
     entry = AuditEntry(
@@ -142,10 +148,19 @@ def record(
         prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash),
-                    execution_options={"synchronize_session": False})
-    session.flush()
+    # From the bump above to the commit, every other appender waits on the head row: the
+    # entry and the new head hash go in as plain Core statements (no unit-of-work flush
+    # while holding the lock) and, on PostgreSQL, in one statement and so one round trip
+    # (the head update rides in a data-modifying CTE; both succeed or fail together).
+    # The entry object is returned as before, but not added to the session: it was
+    # written here, and adding it too would insert it twice.
+    params = {f"e_{c.key}": getattr(entry, c.key) for c in _ENTRIES.columns}
+    params["new_head_hash"] = entry.hash
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_APPEND_AND_MOVE, params)
+    else:  # SQLite has no data-modifying CTEs; its round trips are in process anyway
+        session.execute(_APPEND, params)
+        session.execute(_MOVE, {"new_head_hash": entry.hash})
     return entry
 
 

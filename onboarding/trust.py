@@ -178,18 +178,36 @@ class VerifierContext:
 
 #: Per-process cache of verified contexts. Verifying the trust list and every status list
 #: (131,072 entries each) costs ~1 ms per request and grows with issuers; the result only
-#: changes when something is (re)published, which one cheap query detects.
+#: changes when something is (re)published, which one cheap query detects (below).
 _CONTEXT_CACHE: dict[tuple[Any, ...], VerifierContext] = {}
+
+
+_NEWEST = select(func.max(TrustListVersion.version).label("version")).subquery()
+#: Built once (it has no parameters): building it on every request cost more than running it.
+_PUBLISHED = (select(_NEWEST.c.version, StatusList.id, StatusList.published_at)
+              .select_from(_NEWEST.outerjoin(StatusList, StatusList.token.is_not(None))))
+
+
+def published_stamp(db: Session) -> tuple[int | None, tuple[tuple[str, str], ...]]:
+    """What is published now: the newest trust list version and every published status
+    list's (id, published_at), in one round trip.
+
+    Checked on every verification, never cached: a revocation takes effect in this
+    process with the very first verification after the new status list is published (its
+    ``published_at`` changes, so the cached context no longer matches). The one-row
+    subquery, outer-joined, still gives the version when no status list is published."""
+    rows = db.execute(_PUBLISHED).all()
+    version = rows[0][0] if rows else None
+    stamps = tuple(sorted((str(i), str(p)) for _v, i, p in rows if i is not None))
+    return version, stamps
 
 
 def verifier_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> VerifierContext:
     """Verify the published trust list and every published status list, as a bank would
     (cached until either changes or the trust list expires)."""
-    version = db.execute(select(func.max(TrustListVersion.version))).scalar()
+    version, stamps = published_stamp(db)
     if version is None:
         raise TrustError("no trust list has been published yet")
-    stamps = tuple(sorted((str(i), str(p)) for i, p in db.execute(
-        select(StatusList.id, StatusList.published_at).where(StatusList.token.is_not(None)))))
     key = (akeys.spki_der(anchor), version, stamps)
     cached = _CONTEXT_CACHE.get(key)
     if cached is not None and (cached.trust.valid_until is None or

@@ -127,6 +127,28 @@ def test_concurrent_appenders_keep_one_chain(app):
     assert report.ok and report.entries == 20
 
 
+def test_rolled_back_append_leaves_head_and_chain_untouched(app):
+    """The entry and the head's new hash are written together (one statement on
+    PostgreSQL): a transaction rolled back after an append leaves neither behind."""
+    factory = app.extensions["onboarding.sessionmaker"]
+    with factory() as db, db.begin():
+        audit.record(db, Actor(), "test.kept")
+    with factory() as db:
+        head = db.execute(text("SELECT seq, hash FROM audit_head")).one()
+        entry = audit.record(db, Actor(), "test.discarded", object_id="x1")
+        assert entry.seq == head[0] + 1 and entry.prev_hash == head[1]
+        assert db.execute(text("SELECT hash FROM audit_head")).scalar_one() == entry.hash
+        db.rollback()
+    with factory() as db:
+        assert tuple(db.execute(text("SELECT seq, hash FROM audit_head")).one()) == tuple(head)
+        assert db.execute(text("SELECT count(*) FROM audit_entry WHERE action = "
+                               "'test.discarded'")).scalar_one() == 0
+        entry = audit.record(db, Actor(), "test.after")
+        db.commit()
+        assert entry.seq == head[0] + 1
+        assert audit.verify_chain(db).ok
+
+
 def test_off_box_verification_needs_only_the_public_key(app, chain, instance, tmp_path):
     assert cli(app, "audit", "keygen").exit_code == 0
     pub = tmp_path / "audit.pub.pem"

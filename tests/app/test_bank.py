@@ -206,6 +206,115 @@ def test_api_verifies_with_a_key_and_answers_problems(world, api_key, app):
     assert key not in repr(stored) and key.split("_")[2] not in repr(stored)
 
 
+def _api_verify(app, qr: str, key: str, client=None):
+    r = (client or app.test_client()).post(
+        "/api/v1/verifications", json={"qr": qr}, headers={"Authorization": f"Bearer {key}"},
+        base_url="https://localhost")
+    assert r.status_code == 201, r.get_data(as_text=True)[:300]
+    return r
+
+
+def test_api_revocation_counts_from_the_first_request_after_publishing(world, api_key, app):
+    """The verified trust and status lists are cached per process, checked against what is
+    published (one query) on every request: a revocation is not seen before the new status
+    list is published (the bank verifies published lists only) and is seen from the very
+    next request after it is."""
+    _admin, key = api_key
+    assert _api_verify(app, world["qr"], key).get_json()["result"] == "valid"
+    cw, who = world["cw"], world["cw_who"]
+    step_up(cw, who)
+    r = cw.post(f"/intake/attestations/{world['att']}/revoke",
+                {"reason": "lost", "csrf_token": cw.token("/home")})
+    assert r.status_code == 303
+    assert _api_verify(app, world["qr"], key).get_json()["result"] == "valid"  # unpublished
+    publish_all(app)
+    body = _api_verify(app, world["qr"], key).get_json()
+    assert body["result"] == "revoked"
+    assert [s["ok"] for s in body["steps"] if s["name"] == "status"] == [False]
+
+
+def test_api_writes_record_and_audit_entry_together_and_last_use_once_a_minute(
+        world, api_key, app, clock):
+    from onboarding import audit
+
+    _admin, key = api_key
+    before = count(app, "SELECT count(*) FROM audit_entry")
+    ids = [_api_verify(app, world["qr"], key).get_json()["verification_id"] for _ in range(3)]
+    with app.extensions["onboarding.engine"].connect() as conn:
+        audited = {r[0] for r in conn.execute(text(
+            "SELECT object_id FROM audit_entry WHERE action = 'verification.record'"))}
+        used = conn.execute(text("SELECT last_used_at FROM api_key")).scalar_one()
+    assert set(ids) <= audited
+    assert count(app, "SELECT count(*) FROM audit_entry") == before + 3
+    assert used is not None
+    # Within the minute the key's last use is not rewritten; after it, it is.
+    _api_verify(app, world["qr"], key)
+    with app.extensions["onboarding.engine"].connect() as conn:
+        assert conn.execute(text("SELECT last_used_at FROM api_key")).scalar_one() == used
+    clock.advance(seconds=61)
+    _api_verify(app, world["qr"], key)
+    with app.extensions["onboarding.engine"].connect() as conn:
+        assert conn.execute(text("SELECT last_used_at FROM api_key")).scalar_one() != used
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        head = db.execute(text("SELECT seq, hash FROM audit_head")).one()
+        last = db.execute(text("SELECT seq, hash FROM audit_entry ORDER BY seq DESC LIMIT 1")
+                          ).one()
+        assert tuple(head) == tuple(last)
+        assert audit.verify_chain(db).ok
+
+
+def test_api_requests_from_many_workers_keep_one_chain(world, api_key, app):
+    """Concurrent API verifications (as gunicorn workers would send them) each write their
+    record and one audit entry, and the chain stays gap-free and verifiable."""
+    import threading
+
+    from onboarding import audit
+
+    _admin, key = api_key
+    errors: list[BaseException] = []
+    ids: list[str] = []
+
+    def worker() -> None:
+        client = app.test_client()
+        try:
+            for _ in range(5):
+                ids.append(_api_verify(app, world["qr"], key, client).get_json()[
+                    "verification_id"])
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(ids)) == 20
+    with app.extensions["onboarding.engine"].connect() as conn:
+        audited = [r[0] for r in conn.execute(text(
+            "SELECT object_id FROM audit_entry WHERE action = 'verification.record'"))]
+    assert set(ids) <= set(audited) and len(audited) == len(set(audited))
+    with app.extensions["onboarding.sessionmaker"]() as db:
+        assert audit.verify_chain(db).ok
+
+
+def test_api_requests_do_not_touch_staff_sessions(world, api_key, app):
+    """A staff cookie sent to the API is neither read nor refreshed: the API authenticates
+    keys only, and API traffic must not keep a staff session alive."""
+    admin, key = api_key
+    with app.extensions["onboarding.engine"].connect() as conn:
+        seen = dict(conn.execute(text("SELECT id_hash, last_seen_at FROM staff_session")).all())
+    r = admin.client.post("/api/v1/verifications", json={"qr": world["qr"]},
+                          headers={"Authorization": f"Bearer {key}"},
+                          base_url="https://localhost")
+    assert r.status_code == 201 and "Set-Cookie" not in r.headers
+    assert admin.client.post("/api/v1/verifications", json={"qr": world["qr"]},
+                             base_url="https://localhost").status_code == 401  # cookie alone
+    with app.extensions["onboarding.engine"].connect() as conn:
+        assert dict(conn.execute(text("SELECT id_hash, last_seen_at FROM staff_session")
+                                      ).all()) == seen
+    assert admin.get("/bank/api-keys").status_code == 200  # the page session still works
+
+
 def test_openapi_document_is_served(app):
     r = app.test_client().get("/api/v1/openapi.json", base_url="https://localhost")
     doc = r.get_json()
