@@ -224,7 +224,19 @@ def _build_context(db: Session, anchor: akeys.PublicKey, at: datetime) -> Verifi
     row = latest(db)
     if row is None:
         raise TrustError("no trust list has been published yet")
-    tl = atl.verify_trust_list(row.token, anchor, at=at)
+    # The pinned key may have been rotated since this host's anchor file was written: follow
+    # the signed announcements (every rotation publishes a new version, so the cache above
+    # never serves a list checked against a retired key).
+    from onboarding.governance import key_in_force
+
+    try:
+        tl = atl.verify_trust_list(row.token, key_in_force(db, anchor), at=at)
+    except AttestationError as exc:
+        # A configuration fault (wrong anchor pinned, list expired because the job stopped):
+        # the teller and the API get a clear refusal, never a 500.
+        raise TrustError(f"the published trust list does not verify against the pinned "
+                         f"governance key ({exc.code}): check the trust anchor and the "
+                         f"trust_list.publish job") from None
     store = atl.TrustStore.from_trust_list(tl)
     tokens = [t for (t,) in db.execute(select(StatusList.token).where(
         StatusList.token.is_not(None))).all() if t is not None]
