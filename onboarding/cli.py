@@ -502,27 +502,37 @@ def trust_rollover() -> None:
     """Rotate the governance key (planned rotation, not compromise): the current key
     announces the new one, the key files are swapped, and a trust list signed by the new key
     is published. Run again to finish a rotation that was interrupted."""
-    from onboarding import governance, trust
+    from onboarding import governance, jobs, trust
     from onboarding.clock import now
 
     instance = Path(current_app.instance_path)
     keyring = current_app.extensions["onboarding.keyring"]
-    try:
-        with _factory()() as db:
-            done = governance.pending(db, instance, keyring)
-        if done is None:
+    # Under the trust_list.publish job's lock: a job run holding the old key must not sign
+    # a list between the announcement and the new key's first list.
+    with jobs.exclusive(_engine(), "trust_list.publish") as mine:
+        if not mine:
+            raise click.ClickException("the trust_list.publish job is running: try again")
+        try:
+            with _factory()() as db:
+                done = governance.pending(db, instance, keyring)
+                resume_publish = done is None and governance.needs_publish(db, instance)
+            if resume_publish:
+                click.echo("finishing an interrupted rotation: publishing with the key in force")
+            elif done is None:
+                with _factory()() as db, db.begin():
+                    done = governance.start(db, Actor(), instance, keyring, now())
+            anchor = (governance.finish(instance, keyring, done) if done is not None
+                      else trust.anchor_path(instance))
+            key = trust.load_governance_key(trust.governance_key_path(instance), keyring)
             with _factory()() as db, db.begin():
-                done = governance.start(db, Actor(), instance, keyring, now())
-        anchor = governance.finish(instance, keyring, done)
-        key = trust.load_governance_key(trust.governance_key_path(instance), keyring)
-        with _factory()() as db, db.begin():
-            row = trust.publish(db, Actor(), key, force=True)
-    except (governance.RolloverError, trust.TrustError) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"governance key {done.old_kid} -> {done.new_kid} (announcement {done.seq}); "
-               f"trust list version {row.version if row else '?'} signed by the new key.\n"
-               f"Banks that verify online follow the announcement; banks verifying offline "
-               f"run `onboarding trust fetch` and should pin {anchor} from now on.")
+                row = trust.publish(db, Actor(), key, force=True)
+        except (governance.RolloverError, trust.TrustError) as exc:
+            raise click.ClickException(str(exc)) from None
+    what = (f"governance key {done.old_kid} -> {done.new_kid} (announcement {done.seq})"
+            if done is not None else "rotation finished")
+    click.echo(f"{what}; trust list version {row.version if row else '?'} signed by the new "
+               f"key.\nBanks that verify online follow the announcement; banks verifying "
+               f"offline run `onboarding trust fetch` and should pin {anchor} from now on.")
 
 
 @trust_group.command("fetch")

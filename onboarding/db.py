@@ -94,9 +94,15 @@ def _owner_only_file(path: str | None) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        mode = os.stat(path).st_mode
-        if stat.S_IMODE(mode) & 0o077 and os.stat(path).st_uid == os.getuid():
-            os.chmod(path, 0o600)
+        # An older database (and its -wal/-shm/-journal, which SQLite keeps using with
+        # whatever mode they have) made with wider rights is narrowed.
+        for existing in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+            try:
+                info = os.stat(existing)
+            except FileNotFoundError:
+                continue
+            if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.getuid():
+                os.chmod(existing, 0o600)
     except FileNotFoundError:
         return  # no such folder: let SQLite report it as usual
     else:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from onboarding import audit, trust
 from onboarding.attestation import keys as akeys
 from onboarding.attestation import trustlist as atl
+from onboarding.attestation.errors import AttestationError
 from onboarding.audit import Actor
 from onboarding.crypto import Keyring
 from onboarding.models import GovernanceRollover
@@ -113,19 +114,45 @@ def pending(db: Session, instance: Path, keyring: Keyring) -> Rollover | None:
 
 
 def finish(instance: Path, keyring: Keyring, done: Rollover) -> Path:
-    """Step (3): the new key and anchor take the usual names; the old ones are kept under
-    their kid. Returns the new anchor file (what banks pin from now on)."""
+    """Step (3): the new key and anchor take the usual names. Returns the new anchor file
+    (what banks pin from now on).
+
+    Every step is an atomic rename and the order is chosen so that a crash between any two
+    leaves a state this function finishes on the next run: the old public key is copied
+    aside for the record, the new anchor replaces the old one, and the new key replaces the
+    old private key, which is not kept -- a retired governance key has no use left, and
+    whoever could unwrap it later could announce a rival successor to banks that still pin
+    it."""
     key_path = trust.governance_key_path(instance)
     anchor = trust.anchor_path(instance)
     new = trust.load_governance_key(_next_path(key_path), keyring)
     if _kid(new) != done.new_kid:
         raise RolloverError("the waiting key is not the announced one")
-    if key_path.exists():
-        os.replace(key_path, key_path.with_name(f"governance_key.{done.old_kid}.retired.bin"))
     if anchor.exists():
-        os.replace(anchor, anchor.with_name(f"governance_public.{done.old_kid}.pem"))
+        pinned = akeys.load_public_key(anchor.read_bytes())
+        if _kid(pinned) == done.old_kid:
+            kept = anchor.with_name(f"governance_public.{done.old_kid}.pem")
+            _write_atomic(kept, anchor.read_bytes())
+    _write_atomic(anchor, akeys.dump_public_key_pem(new.public_key()))
     os.replace(_next_path(key_path), key_path)
-    tmp = anchor.with_name(anchor.name + ".tmp")
-    tmp.write_bytes(akeys.dump_public_key_pem(new.public_key()))
-    os.replace(tmp, anchor)
     return anchor
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def needs_publish(db: Session, instance: Path) -> bool:
+    """Step (4) still to do: the newest trust list is not signed by the key in force (a
+    rotation stopped after its files were swapped)."""
+    row = trust.latest(db)
+    if row is None:
+        return False
+    in_force = key_in_force(db, trust.load_anchor(instance))
+    try:
+        atl.verify_trust_list(row.token, in_force, at=row.issued_at)
+    except AttestationError:
+        return True
+    return False

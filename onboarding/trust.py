@@ -147,15 +147,26 @@ def latest(db: Session) -> TrustListVersion | None:
 
 def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
             force: bool = False) -> TrustListVersion | None:
-    """Sign and store a new version if the content changed or half the validity passed."""
+    """Sign and store a new version if the content changed, half the validity passed, or
+    the newest version is not signed by ``governance`` (a rotation not yet published).
+
+    Refuses a key that was rotated out (a jobs host still holding the old key file after a
+    rotation elsewhere): verifiers follow the rotation and would refuse what it signs."""
+    from onboarding.governance import key_in_force
+
+    public = governance.public_key()
+    if akeys.spki_der(key_in_force(db, public)) != akeys.spki_der(public):
+        raise TrustError("this governance key was rotated out (`onboarding trust rollover`): "
+                         "install the current key file on this host")
     t = now()
     current = latest(db)
     version = (db.execute(select(func.max(TrustListVersion.version))).scalar() or 0) + 1
     tl = build(db, t, version)
     digest = content_hash(tl)
     if (current is not None and not force and current.content_hash == digest
-            and t - current.issued_at < TRUST_LIST_VALIDITY / 2):
-        return None  # unchanged and not yet half-way to expiry
+            and t - current.issued_at < TRUST_LIST_VALIDITY / 2
+            and _signed_by(current.token, public)):
+        return None  # unchanged, not yet half-way to expiry, signed by the key in force
     token = atl.sign_trust_list(tl, governance)
     row = TrustListVersion(version=version, token=token, issued_at=t,
                            expires_at=datetime.fromtimestamp(tl.exp, UTC), content_hash=digest)
@@ -164,6 +175,15 @@ def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
     audit.record(db, actor, "trust_list.publish", object_type="trust_list",
                  object_id=str(version), issuers=len(tl.issuers))
     return row
+
+
+def _signed_by(token: bytes, key: akeys.PublicKey) -> bool:
+    """Whether ``token`` (a published trust list) carries a valid signature by ``key``."""
+    try:
+        atl.verify_trust_list(token, key, at=now())
+    except AttestationError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------ verifier context

@@ -702,9 +702,9 @@ def decode_claims(payload: bytes) -> Attestation:
         raise _fail("claim set must be a CBOR map of 7 entries", "claims_keys")
     try:
         return _decode_regular(payload)
-    except (_Irregular, IndexError, ValueError):
-        # Not our issuer's layout, or invalid (ClaimsError is a ValueError): the general
-        # path below decides, and words the error, exactly as it always did.
+    except (_Irregular, IndexError, ValueError, struct.error):
+        # Not our issuer's layout, truncated, or invalid (ClaimsError is a ValueError): the
+        # general path below decides, and words the error, exactly as it always did.
         pass
     try:
         value = cbor2.loads(payload)

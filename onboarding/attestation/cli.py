@@ -107,7 +107,10 @@ def _trust(keys: Path | None, trust_list: Path | None, anchor: Path | None,
         raise _usage(f"{anchor}: {exc.message}") from None
     if rollovers is not None:
         # The pinned key may have been rotated since: follow its signed announcements.
-        in_force = follow_rollovers(governance_key, _rollover_tokens(rollovers))
+        try:
+            in_force = follow_rollovers(governance_key, _rollover_tokens(rollovers))
+        except AttestationError as exc:
+            raise _usage(f"{rollovers}: {exc.message}") from None
         if spki_der(in_force) != spki_der(governance_key):
             click.echo(f"note: the governance key you pin was rotated; the key in force has "
                        f"kid {kid_for(in_force).hex()}: pin it from now on", err=True)

@@ -617,18 +617,24 @@ def follow_rollovers(pinned: PublicKey, announcements: Iterable[bytes]) -> Publi
     the end of the chain is returned: once a key has been rolled over, a trust list signed
     by it is no longer accepted (a retired governance key must not keep that power). This is
     for planned rotation; a *compromised* governance key could announce a successor of its
-    own, so after a compromise banks re-pin out of band."""
+    own, so after a compromise banks re-pin out of band. Two different successors announced
+    by one key (a fork: someone else holds that key too) raise ``rollover_fork``: the
+    verifier cannot tell which is genuine and must not pick by the order of a file."""
     key = pinned
     pending = list(announcements)
     while pending:
+        successors = []
         for token in pending:
             try:
-                new_key = verify_rollover(token, key)
+                successors.append((token, verify_rollover(token, key)))
             except TrustListError:
                 continue
-            key = new_key
-            pending.remove(token)
-            break
-        else:
+        if not successors:
             break  # nothing left that the key in force signed
+        if len({spki_der(new) for _, new in successors}) > 1:
+            raise _bad("two different successors were announced for one governance key",
+                       "rollover_fork")
+        key = successors[0][1]
+        used = {token for token, _ in successors}
+        pending = [token for token in pending if token not in used]
     return key

@@ -328,6 +328,8 @@ def verify(
             split_prefix(text, prefixes)  # raises, with the reason
         except EnvelopeError as exc:
             fail(_I_PREFIX, UNREADABLE, exc.code, exc.message)
+        else:  # never reached today; if it ever is, the result must not read as valid
+            fail(_I_PREFIX, UNREADABLE, "prefix_unknown", "no accepted prefix")
         return finish()
     oks[_I_PREFIX], codes[_I_PREFIX], reasons[_I_PREFIX] = True, "ok", "prefix " + prefix
 

@@ -74,6 +74,12 @@ def _account_limit() -> str:
     return cast(str, current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
 
 
+#: Guesses of a signed-in user's password (step-up, change of password) share one budget per
+#: account: with a limit per route, a borrowed session would get a full budget on each.
+_PASSWORD_GUESSES = limiter.shared_limit(_account_limit, scope="password-guesses",
+                                         key_func=_user_key, methods=["POST"])
+
+
 def _srv_session() -> ServerSession:
     return cast(ServerSession, session._get_current_object())  # type: ignore[attr-defined]
 
@@ -218,7 +224,7 @@ def logout() -> Response:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@limiter.limit(_account_limit, key_func=_user_key, methods=["POST"])
+@_PASSWORD_GUESSES
 def change_password() -> str | Response:
     """Change password; other sessions of this user end. Throttled per account like sign-in:
     whoever holds an unattended session must not get unlimited guesses of the password."""
@@ -227,6 +233,11 @@ def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not verify_password(user.password_hash, form.current.data or ""):
+            from onboarding import audit
+
+            audit.record(db(), actor(), "auth.password_change_refused",
+                         object_type="staff_user", object_id=user.id)
+            db().commit()
             form.current.errors = [_("The current password is not right.")]
         else:
             try:
@@ -244,7 +255,7 @@ def change_password() -> str | Response:
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
-@limiter.limit(_account_limit, key_func=_user_key, methods=["POST"])
+@_PASSWORD_GUESSES
 def reauth() -> str | Response:
     """Step-up re-authentication: password and TOTP again (SECURITY.md 8)."""
     user = current_user()

@@ -125,7 +125,7 @@ def recommend(db: Session, actor: Actor, keystore: KeyStore, case: BankCase, *,
     review (``reopen``), never as a side effect (a screening change must not undo a
     four-eyes decision)."""
     from onboarding.compliance.lifecycle import OPEN_REVIEW, LifecycleError
-    from onboarding.compliance.operations import active_policy, screening_check
+    from onboarding.compliance.operations import active_policy, screened_as_of, screening_check
 
     if case.status not in OPEN_REVIEW and not reopen:
         raise LifecycleError("This case is decided: start a review to assess it again.")
@@ -139,7 +139,7 @@ def recommend(db: Session, actor: Actor, keystore: KeyStore, case: BankCase, *,
     doc = engine_input(db, case, claims)
     doc["bank_checks"]["screening"] = screening_check(db, case, claims, policy)
     if doc["bank_checks"]["screening"]["status"] == "completed":
-        case.screened_at = now()
+        case.screened_at = screened_as_of(db, case.org_id) or now()
     decision = risk.assess(risk.parse_input(doc), policy)
     body = decision.to_dict()
     case.recommendation = body

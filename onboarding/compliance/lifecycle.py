@@ -18,6 +18,7 @@ head) and queues a signed webhook event, all in the caller's transaction.
 
 from __future__ import annotations
 
+import logging
 import time
 import unicodedata
 import uuid
@@ -52,6 +53,8 @@ KEEP_REASONS = ("evidence_insufficient", "not_same_person", "activity_explained"
 MAX_PERIOD_DAYS = 31
 #: Statuses in which a case waits for an officer (a review is open).
 OPEN_REVIEW = ("open", "referred", "held", "recommended", "declined_pending")
+
+log = logging.getLogger(__name__)
 
 
 class LifecycleError(Exception):
@@ -528,7 +531,7 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
             (BankCase.screened_at.is_(None)) | (BankCase.screened_at < newest.c.at)))
 
     deadline = time.monotonic() + budget_seconds
-    screened = opened = 0
+    screened = opened = failed = 0
     done: set[uuid.UUID] = set()
     while True:
         with session.begin():
@@ -540,44 +543,63 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
         if not ids:
             break
         done.update(ids)
-        s, o = _rescreen_batch(session, actor, keystore, ids, due)
-        screened, opened = screened + s, opened + o
+        s, o, f = _rescreen_batch(session, actor, keystore, ids, due)
+        screened, opened, failed = screened + s, opened + o, failed + f
         if time.monotonic() >= deadline:
             break
-    return {"screened": screened, "reviews_opened": opened}
+    return {"screened": screened, "reviews_opened": opened, "failed": failed}
 
 
 def _rescreen_batch(session: Session, actor: Actor, keystore: KeyStore,
-                    ids: list[uuid.UUID], due: Any) -> tuple[int, int]:
-    """Screen ``ids``, one short transaction each; (screened, reviews opened)."""
+                    ids: list[uuid.UUID], due: Any) -> tuple[int, int, int]:
+    """Screen ``ids``, one short transaction each; (screened, reviews opened, failed).
+    A failed account keeps its old ``screened_at``, so the next run tries it first again
+    (and the job's ``failed`` count tells the operator)."""
+    screened = opened = failed = 0
+    for case_id in ids:
+        try:
+            opened += _rescreen_one(session, actor, keystore, case_id, due)
+            screened += 1
+        except _NotDue:
+            continue
+        except Exception:  # one broken account must not stop the screening of the others
+            failed += 1
+            log.exception("re-screening failed for case %s", case_id)  # an id, no names
+    return screened, opened, failed
+
+
+class _NotDue(Exception):
+    """The account stopped being due between the batch query and its lock."""
+
+
+def _rescreen_one(session: Session, actor: Actor, keystore: KeyStore, case_id: uuid.UUID,
+                  due: Any) -> int:
+    """Screen one account in its own transaction; 1 if it opened a review."""
     from onboarding.bank.operations import case_claims
     from onboarding.bank.tiering import recommend
-    from onboarding.compliance.operations import active_policy, screening_check
+    from onboarding.compliance.operations import active_policy, screened_as_of, screening_check
     from onboarding.models import ScreeningHit
 
-    screened = opened = 0
-    for case_id in ids:
-        with session.begin():
-            case = session.get(BankCase, case_id, with_for_update=True)
-            # Re-checked under the lock: a review may have started meanwhile.
-            if case is None or session.execute(due().where(BankCase.id == case_id)
-                                               ).first() is None:
-                continue
-            policy, _row = active_policy(session, case.org_id)
-            seen = set(session.execute(select(ScreeningHit.entity_id).where(
-                ScreeningHit.case_id == case.id)).scalars())
-            result = screening_check(session, case, case_claims(keystore, case), policy)
-            case.screened_at = now()
-            screened += 1
-            new = [h for h in result["hits"]
-                   if h["disposition"] == "open" and h["entity_id"] not in seen]
-            if not new:
-                continue
-            case.review_kind = "screening"
-            case.due_at = now() + timedelta(days=2)
-            audit.record(session, actor, "case.screening.start", object_type="bank_case",
-                         object_id=case.id, org_id=case.org_id, new_hits=len(new))
-            recommend(session, actor, keystore, case, reopen=True)
-            touch(session, actor, case, "account.review_opened", policy)
-            opened += 1
-    return screened, opened
+    with session.begin():
+        case = session.get(BankCase, case_id, with_for_update=True)
+        # Re-checked under the lock: a review may have started meanwhile.
+        if case is None or session.execute(due().where(BankCase.id == case_id)
+                                           ).first() is None:
+            raise _NotDue
+        policy, _row = active_policy(session, case.org_id)
+        seen = set(session.execute(select(ScreeningHit.entity_id).where(
+            ScreeningHit.case_id == case.id)).scalars())
+        as_of = screened_as_of(session, case.org_id)  # before screening: what it sees
+        result = screening_check(session, case, case_claims(keystore, case), policy)
+        case.screened_at = as_of or now()
+        new = [h for h in result["hits"]
+               if h["disposition"] == "open" and h["entity_id"] not in seen]
+        if not new:
+            return 0
+        case.review_kind = "screening"
+        case.due_at = now() + timedelta(days=2)
+        audit.record(session, actor, "case.screening.start", object_type="bank_case",
+                     object_id=case.id, org_id=case.org_id, new_hits=len(new))
+        recommend(session, actor, keystore, case, reopen=True)
+        touch(session, actor, case, "account.review_opened", policy)
+        return 1

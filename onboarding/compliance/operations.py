@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 import risk
@@ -51,6 +52,17 @@ def active_lists(db: Session, org_id: uuid.UUID) -> list[ScreeningList]:
     for row in rows:
         seen.setdefault(row.name, row)
     return list(seen.values())
+
+
+def screened_as_of(db: Session, org_id: uuid.UUID) -> datetime | None:
+    """The upload time of the newest list a screening that runs now can see.
+
+    A case's ``screened_at`` is set to this, not to the clock: a list version whose upload
+    is still being committed (uploads re-assess open reviews in the same transaction) has an
+    earlier ``uploaded_at`` than the moment a concurrent screening finishes, so stamping the
+    clock would mark the account as screened against a version it never saw."""
+    return db.execute(select(func.max(ScreeningList.uploaded_at)).where(
+        ScreeningList.org_id == org_id, ScreeningList.active.is_(True))).scalar()
 
 
 #: Parsed list versions by id (a version never changes once stored): re-screening many

@@ -373,6 +373,13 @@ def issue(db: Session, actor: Actor, svc: Services, person: Person, *, caseworke
     person.status = PersonStatus.ACTIVE
     person.step = "done"
     if session.indicators_seen:
+        # Held for the NGO admin: nothing is signed, but the record still needs an end.
+        # Kept as long as an issued one would be (a card signed later moves it on); a hold
+        # that is never released, or is declined, is shredded then, not kept for ever.
+        if person.retain_until is None:
+            person.retain_until = now().date() + timedelta(
+                days=int(svc.config.get("ATTESTATION_VALIDITY_DAYS", 365))
+                + int(svc.config.get("RETENTION_AFTER_EXPIRY_DAYS", 365)))
         db.add(row)
         db.flush()
         audit.record(db, actor, "attestation.hold", object_type="attestation", object_id=row.id,
@@ -527,8 +534,13 @@ def withdraw_consent(db: Session, actor: Actor, person: Person) -> int:
 def erase(db: Session, actor: Actor, svc: Services, person: Person) -> None:
     """Crypto-shredding: revoke attestations, destroy the data key, drop ciphertexts and
     the photo file. The audit entry keeps only the record id."""
+    # Re-read under a row lock: a legal hold committed since ``person`` was loaded (the
+    # retention job loads its whole list first) must win over the erasure.
+    db.get(Person, person.id, with_for_update=True, populate_existing=True)
     if person.legal_hold:
         raise IntakeError(_("This record is under legal hold and cannot be erased."))
+    if person.status == PersonStatus.ERASED:
+        return
     for row in attestations_of(db, person):
         if row.status not in (AttestationStatus.REVOKED, AttestationStatus.SUPERSEDED):
             revoke(db, actor, row, "erased")
@@ -581,6 +593,9 @@ def set_legal_hold(db: Session, actor: Actor, person: Person, on: bool, reason: 
     person or the case)."""
     if reason not in LEGAL_HOLD_REASONS:
         raise IntakeError(_("Unknown legal hold reason."))
+    # Locked and re-read: an erasure in progress (the retention job) finishes first, and
+    # then this refuses instead of recording a hold on a record that is gone.
+    db.get(Person, person.id, with_for_update=True, populate_existing=True)
     if person.status == PersonStatus.ERASED:
         raise IntakeError(_("This record was erased: there is nothing left to hold."))
     if person.legal_hold == on:

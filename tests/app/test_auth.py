@@ -204,9 +204,18 @@ def test_current_password_guesses_are_throttled(app, client_for, make_staff):
     answers = [c.post("/account/password", {"current": f"guess number {i}",
                                             "new": "a fresh passphrase 2026",
                                             "confirm": "a fresh passphrase 2026"})
-               for i in range(4)]
+               for i in range(2)]
+    # the step-up page draws on the same budget: no fresh allowance per route
+    answers.append(c.post("/account/confirm", {"password": "guess number 2", "code": "000000"}))
+    answers.append(c.post("/account/password", {"current": "guess number 3",
+                                                "new": "a fresh passphrase 2026",
+                                                "confirm": "a fresh passphrase 2026"}))
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     assert "The current password is not right." in answers[0].get_data(as_text=True)
+    assert c.post("/account/confirm", {"password": who.password, "code": "000000"}
+                  ).status_code == 429
+    assert count(app, "SELECT count(*) FROM audit_entry "
+                      "WHERE action = 'auth.password_change_refused'") == 2
     # even the right password waits: the throttle does not tell which guess was right
     assert c.post("/account/password", {"current": who.password, "new": "a fresh passphrase 2026",
                                         "confirm": "a fresh passphrase 2026"}).status_code == 429

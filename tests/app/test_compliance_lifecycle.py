@@ -803,15 +803,31 @@ def test_rescreening_runs_batch_after_batch_within_its_time_budget(t1_world: Any
     clean_list(signed_in)  # a new version: both accounts are due
     with factory() as db:
         assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1) == {
-            "screened": 1, "reviews_opened": 0}
+            "screened": 1, "reviews_opened": 0, "failed": 0}
     clean_list(signed_in)
     with factory() as db:
         assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1,
                                            budget_seconds=60) == {
-            "screened": 2, "reviews_opened": 0}
+            "screened": 2, "reviews_opened": 0, "failed": 0}
         assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1,
                                            budget_seconds=60) == {
-            "screened": 0, "reviews_opened": 0}  # nothing left to do
+            "screened": 0, "reviews_opened": 0, "failed": 0}  # nothing left to do
+        # stamped with the newest list it saw, not the clock: a version committed later
+        # with an earlier upload time is still due
+        from onboarding.models import ScreeningList
+
+        newest = max(r.uploaded_at for r in db.query(ScreeningList).all())
+        assert case_row(app, second).screened_at == newest
+
+    # one account that cannot be screened (its key is gone) does not stop the others, and
+    # stays first in line for the next run
+    clean_list(signed_in)
+    keystore.destroy(uuid.UUID(second))
+    with factory() as db:
+        assert lifecycle.rescreen_accounts(db, Actor(), keystore, limit=1,
+                                           budget_seconds=60) == {
+            "screened": 1, "reviews_opened": 0, "failed": 1}
+    assert case_row(app, second).screened_at < case_row(app, t1_world["case"]).screened_at
 
 
 def test_a_confirmed_match_on_an_open_account_needs_four_eyes(t1_world: Any, signed_in: Any,

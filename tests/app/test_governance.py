@@ -57,7 +57,7 @@ def test_planned_governance_key_rotation(world: Any, signed_in: Any, app: Any,
     [announced] = doc["rollovers"]
     assert announced["seq"] == 1 and announced["old_kid"] != announced["new_kid"]
     assert (instance / f"governance_public.{announced['old_kid']}.pem").read_bytes() == old_pem
-    assert (instance / f"governance_key.{announced['old_kid']}.retired.bin").exists()
+    assert [p.name for p in instance.glob("governance_key*")] == ["governance_key.bin"]
 
     # this host (new anchor), and a host whose anchor file still holds the old key
     assert _valid(teller, world["qr"])
@@ -111,4 +111,37 @@ def test_an_interrupted_rotation_finishes_on_the_next_run(world: Any, signed_in:
     r = app.test_cli_runner().invoke(args=["trust", "rollover"])
     assert r.exit_code == 0 and "(announcement 2)" in r.output, r.output
     assert len(app.test_client().get("/trust-list/rollovers").get_json()["rollovers"]) == 2
+    assert _valid(teller, world["qr"])
+
+
+def test_a_rotation_stopped_before_publishing_is_finished_and_an_old_key_cannot_sign(
+        world: Any, signed_in: Any, app: Any) -> None:
+    """Files swapped but no list signed yet: the next run publishes (no second rotation);
+    a host still holding the rotated-out key cannot publish a list verifiers would refuse."""
+    from onboarding import governance, trust
+    from onboarding.attestation import keys as akeys
+    from onboarding.audit import Actor
+    from onboarding.clock import now
+
+    instance = Path(app.instance_path)
+    keyring = app.extensions["onboarding.keyring"]
+    old_key = trust.load_governance_key(trust.governance_key_path(instance), keyring)
+    factory = app.extensions["onboarding.sessionmaker"]
+    with factory() as db, db.begin():
+        started = governance.start(db, Actor(), instance, keyring, now())
+    governance.finish(instance, keyring, started)
+    with factory() as db:
+        assert governance.needs_publish(db, instance)
+        try:
+            trust.publish(db, Actor(), old_key, force=True)
+            raise AssertionError("a rotated-out key signed a trust list")
+        except trust.TrustError as exc:
+            assert "rotated out" in str(exc)
+    r = app.test_cli_runner().invoke(args=["trust", "rollover"])
+    assert r.exit_code == 0 and "rotation finished" in r.output, r.output
+    with factory() as db:
+        assert not governance.needs_publish(db, instance)
+    assert len(app.test_client().get("/trust-list/rollovers").get_json()["rollovers"]) == 1
+    assert akeys.kid_for(trust.load_anchor(instance)).hex() == started.new_kid
+    teller, _ = signed_in("verifier")
     assert _valid(teller, world["qr"])

@@ -107,6 +107,12 @@ def test_coercion_seen_holds_for_ngo_admin(caseworker, signed_in, app):
     page = c.get(f"/intake/attestations/{att}").get_data(as_text=True)
     assert 'id="held-notice"' in page and 'id="attestation-qr"' not in page
     assert qr_of(app, att) is None
+    from onboarding.models import Person
+
+    factory = app.extensions["onboarding.sessionmaker"]
+    with factory() as db:  # a held record has an end too, should nobody ever release it
+        held_until = db.get(Person, pid).retain_until
+    assert held_until is not None and held_until > c.clock.at.date()
     admin, admin_who = signed_in("ngo_admin")
     held = admin.get("/intake/admin/held").get_data(as_text=True)
     assert str(att) in held
@@ -114,6 +120,8 @@ def test_coercion_seen_holds_for_ngo_admin(caseworker, signed_in, app):
     r = admin.post(f"/intake/admin/held/{att}/release", {"csrf_token": admin.token("/home")})
     assert r.status_code == 303
     assert qr_of(app, att).startswith("ID1:")
+    with factory() as db:  # released and signed: never shortened
+        assert db.get(Person, pid).retain_until >= held_until
 
 
 def test_vouch_and_interview_alone_stay_below_ial1(caseworker, app):
@@ -430,6 +438,49 @@ def test_retention_dates_abandoned_drafts_and_legal_hold_commands(caseworker, ap
                                  "AND action LIKE 'person.legal_hold%'"), {"o": str(held)}).all()
     assert [a for a, _ in rows] == ["person.legal_hold", "person.legal_hold_lift"]
     assert all("court_order" in str(d) and "Held Draft" not in str(d) for _, d in rows)
+
+
+def test_a_hold_placed_while_the_retention_job_runs_wins(caseworker, app, clock):
+    """The job reads its list of due records first; a hold committed after that must still
+    stop the erasure (the row is locked and re-read before anything is destroyed)."""
+    from sqlalchemy.exc import OperationalError
+
+    from onboarding.audit import Actor
+    from onboarding.intake import operations as ops
+    from onboarding.intake.views import svc
+    from onboarding.models import Person
+
+    c, _ = caseworker
+    pid = enrol(c, names="Race Person")
+    factory = app.extensions["onboarding.sessionmaker"]
+    with factory() as db, db.begin():
+        db.get(Person, pid).retain_until = (clock.at - timedelta(days=1)).date()
+    with app.test_request_context():
+        services = svc()
+        job = factory()
+        job.begin()
+        due = [p for p in ops.retention_due(job, clock.at.date()) if p.id == pid]
+        assert due
+        with factory() as admin, admin.begin():
+            ops.set_legal_hold(admin, Actor(), admin.get(Person, pid), True, "court_order")
+        try:
+            ops.erase(job, Actor(), services, due[0])
+            job.commit()
+            outcome = "erased"
+        except ops.IntakeError:
+            outcome = "held"
+        except OperationalError:  # SQLite: the job's snapshot is stale, its write refused
+            outcome = "conflict"
+        finally:
+            job.rollback()
+            job.close()
+        with factory() as db:
+            person = db.get(Person, pid)
+            assert person.status.value != "erased" and person.legal_hold
+            assert services.keystore.get(pid)  # the key is still there
+    assert outcome in ("held", "conflict")
+    if app.extensions["onboarding.engine"].dialect.name == "postgresql":
+        assert outcome == "held"  # row locks: the erasure sees the hold and refuses
 
 
 def test_ngo_admin_places_and_lifts_a_legal_hold_in_the_workspace(caseworker, signed_in):

@@ -196,9 +196,11 @@ def test_sqlite_files_are_owner_only(tmp_path):
         assert modes["data.db"] == 0o600
         assert all(mode == 0o600 for mode in modes.values()), modes  # -wal, -shm too
         wide = tmp_path / "old.db"
-        wide.touch(mode=0o644)
-        os.chmod(wide, 0o644)
+        for name in ("old.db", "old.db-wal", "old.db-shm"):
+            (tmp_path / name).touch()
+            os.chmod(tmp_path / name, 0o644)
         make_engine(f"sqlite:///{wide}").dispose()
-        assert stat.S_IMODE(wide.stat().st_mode) == 0o600
+        for name in ("old.db", "old.db-wal", "old.db-shm"):
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
     finally:
         os.umask(old)

@@ -75,7 +75,7 @@ def _mutations(data: bytes) -> list[bytes]:
         for value in {0x00, 0x01, 0x17, 0x18, 0x40, 0x60, 0xA0, 0xF5, 0xFF, data[i] ^ 0x01}:
             if value != data[i]:
                 out.append(data[:i] + bytes((value,)) + data[i + 1 :])
-    out.append(data[:-1])
+    out.extend(data[:n] for n in range(1, len(data)))  # every truncation (struct reads too)
     out.append(data + b"\x00")
     return out
 

@@ -240,6 +240,11 @@ def test_a_verifier_follows_a_chain_of_rollovers_from_any_pinned_key() -> None:
     with pytest.raises(TrustListError):
         verify_trust_list(token, follow_rollovers(k1.public_key(), chain), at=NOW)
     assert kid_for(follow_rollovers(k1.public_key(), [b"garbage", b""])) == kid_for(k1)
+    # a fork (the same key announcing two different successors) is refused outright
+    rival = sign_rollover(k2, attacker, iat=TS + 30)
+    with pytest.raises(TrustListError) as err:
+        follow_rollovers(k1.public_key(), [*chain, rival])
+    assert err.value.code == "rollover_fork"
 
 
 def test_trust_list_is_not_a_rollover() -> None:
