@@ -531,31 +531,39 @@ def rescreen_accounts(session: Session, actor: Actor, keystore: KeyStore,
             (BankCase.screened_at.is_(None)) | (BankCase.screened_at < newest.c.at)))
 
     deadline = time.monotonic() + budget_seconds
-    screened = opened = failed = 0
-    done: set[uuid.UUID] = set()
+    screened = opened = 0
+    failed: set[uuid.UUID] = set()
     while True:
+        query = due()
+        if failed:  # screened accounts are no longer due; failed ones would come back first
+            query = query.where(BankCase.id.not_in(failed))
         with session.begin():
             # Never-screened first, then the longest ago: every account is reached in turn
             # even when list versions arrive faster than a full pass.
-            ids = [i for i in session.execute(due().order_by(
-                BankCase.screened_at.nulls_first(), BankCase.id).limit(limit)).scalars()
-                if i not in done]
+            ids = list(session.execute(query.order_by(
+                BankCase.screened_at.nulls_first(), BankCase.id).limit(limit)).scalars())
         if not ids:
             break
-        done.update(ids)
         s, o, f = _rescreen_batch(session, actor, keystore, ids, due)
-        screened, opened, failed = screened + s, opened + o, failed + f
-        if time.monotonic() >= deadline:
+        screened, opened = screened + s, opened + o
+        failed |= f
+        if time.monotonic() >= deadline or len(failed) >= _MAX_FAILED:
             break
-    return {"screened": screened, "reviews_opened": opened, "failed": failed}
+    return {"screened": screened, "reviews_opened": opened, "failed": len(failed)}
+
+
+#: A run stops after this many accounts failed (something is broken for all of them; the
+#: job's failure count and the log say so) rather than trying every account in vain.
+_MAX_FAILED = 1000
 
 
 def _rescreen_batch(session: Session, actor: Actor, keystore: KeyStore,
-                    ids: list[uuid.UUID], due: Any) -> tuple[int, int, int]:
-    """Screen ``ids``, one short transaction each; (screened, reviews opened, failed).
+                    ids: list[uuid.UUID], due: Any) -> tuple[int, int, set[uuid.UUID]]:
+    """Screen ``ids``, one short transaction each; (screened, reviews opened, failed ids).
     A failed account keeps its old ``screened_at``, so the next run tries it first again
     (and the job's ``failed`` count tells the operator)."""
-    screened = opened = failed = 0
+    screened = opened = 0
+    failed: set[uuid.UUID] = set()
     for case_id in ids:
         try:
             opened += _rescreen_one(session, actor, keystore, case_id, due)
@@ -563,7 +571,7 @@ def _rescreen_batch(session: Session, actor: Actor, keystore: KeyStore,
         except _NotDue:
             continue
         except Exception:  # one broken account must not stop the screening of the others
-            failed += 1
+            failed.add(case_id)
             log.exception("re-screening failed for case %s", case_id)  # an id, no names
     return screened, opened, failed
 
