@@ -263,10 +263,15 @@ def queue() -> str:
         ordered = [cid for cid, _d in db().execute(select(due.c.case_id, due.c.due)
                                                    .order_by(due.c.due, due.c.case_id))]
         rank = {cid: i for i, cid in enumerate(ordered)}
-        keep = set(db().execute(select(BankCase.id).where(
-            *filters, BankCase.id.in_(ordered))).scalars()) if ordered else set()
-        page_ids = [cid for cid in ordered if cid in keep][window_start:
-                                                            window_start + PAGE_SIZE + 1]
+        if len(filters) > 1 and ordered:
+            # A review kind, tier or "mine" filter: keep the cases that pass it, joined from
+            # the (small) set of cases with open alerts rather than a list of every id.
+            keep = set(db().execute(select(BankCase.id).join(
+                due, due.c.case_id == BankCase.id).where(*filters)).scalars())
+            ordered = [cid for cid in ordered if cid in keep]
+        # (Without one, every case with an open alert of this bank is in the queue: alerts
+        # carry the bank's org_id, so no further query is needed.)
+        page_ids = ordered[window_start:window_start + PAGE_SIZE + 1]
         rows = sorted(db().execute(select(BankCase).options(load_only(*_QUEUE_COLUMNS))
                                    .where(BankCase.id.in_(page_ids))).scalars(),
                       key=lambda c: rank[c.id]) if page_ids else []

@@ -340,6 +340,10 @@ def test_monitoring_via_api_raises_alert_and_review(t1_world: Any, api_key: Any,
     a = t1_world["a"]
     queue = a.get("/compliance/?q=alerts").get_data(as_text=True)
     assert case_id[:8] in queue and "MONITORING_FUNNEL_ACCOUNT" in queue
+    # the queue's filters apply to the cases with alerts too
+    assert case_id[:8] in a.get("/compliance/?q=alerts&tier=T1").get_data(as_text=True)
+    assert case_id[:8] not in a.get("/compliance/?q=alerts&tier=T2").get_data(as_text=True)
+    assert case_id[:8] not in a.get("/compliance/?q=alerts&mine=1").get_data(as_text=True)
     page = page_of(a, case_id)
     assert "funnel-account pattern" in page
     # Amounts are sealed under the case key: not in the database in clear.
