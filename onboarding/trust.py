@@ -165,7 +165,7 @@ def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
     digest = content_hash(tl)
     if (current is not None and not force and current.content_hash == digest
             and t - current.issued_at < TRUST_LIST_VALIDITY / 2
-            and _signed_by(current.token, public)):
+            and signed_by(current.token, public)):
         return None  # unchanged, not yet half-way to expiry, signed by the key in force
     token = atl.sign_trust_list(tl, governance)
     row = TrustListVersion(version=version, token=token, issued_at=t,
@@ -177,10 +177,10 @@ def publish(db: Session, actor: Actor, governance: akeys.PrivateKey,
     return row
 
 
-def _signed_by(token: bytes, key: akeys.PublicKey) -> bool:
-    """Whether ``token`` (a published trust list) carries a valid signature by ``key``."""
+def signed_by(token: bytes, key: akeys.PublicKey, at: datetime | None = None) -> bool:
+    """Whether ``token`` (a published trust list) verifies with ``key`` at ``at`` (now)."""
     try:
-        atl.verify_trust_list(token, key, at=now())
+        atl.verify_trust_list(token, key, at=at or now())
     except AttestationError:
         return False
     return True

@@ -580,11 +580,22 @@ def retention_due(db: Session, today: date, draft_days: int = 90) -> list[Person
     """Records past their retention date, and intakes left unfinished for ``draft_days``
     (consent was given for an enrolment that never happened: nothing justifies keeping what
     was typed), unless under legal hold."""
-    stale = datetime.combine(today - timedelta(days=draft_days), time.min, tzinfo=UTC)
+    stale = _draft_cutoff(today, draft_days)
     return list(db.execute(select(Person).where(
         or_(and_(Person.retain_until.is_not(None), Person.retain_until < today),
             and_(Person.status == PersonStatus.DRAFT, Person.updated_at < stale)),
         Person.legal_hold.is_(False), Person.status != PersonStatus.ERASED)).scalars())
+
+
+def _draft_cutoff(today: date, draft_days: int) -> datetime:
+    """Unfinished intakes last changed before this are shredded on ``today``."""
+    return datetime.combine(today - timedelta(days=draft_days), time.min, tzinfo=UTC)
+
+
+def draft_shredded_on(person: Person, draft_days: int) -> date:
+    """The first day the retention job shreds this unfinished intake if nobody continues it
+    (the day its last change falls before :func:`_draft_cutoff`)."""
+    return person.updated_at.date() + timedelta(days=draft_days + 1)
 
 
 def set_legal_hold(db: Session, actor: Actor, person: Person, on: bool, reason: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import (
@@ -398,10 +397,8 @@ def person(person_id: uuid.UUID) -> str:
     """One record: claims, consent, attestations, life-cycle actions."""
     p = own_person(person_id)
     consents = db().execute(select(Consent).where(Consent.person_id == p.id)).scalars().all()
-    draft_until = None
-    if p.status == PersonStatus.DRAFT:  # the retention job's rule for unfinished intakes
-        draft_until = (p.updated_at + timedelta(
-            days=int(current_app.config["DRAFT_RETENTION_DAYS"]) + 1)).date()
+    draft_until = (ops.draft_shredded_on(p, int(current_app.config["DRAFT_RETENTION_DAYS"]))
+                   if p.status == PersonStatus.DRAFT else None)
     return render_template("intake/person.html", person=p, s=summary(p),
                            attestations=ops.attestations_of(db(), p), consents=consents,
                            form=EmptyForm(), hold_form=LegalHoldForm(), draft_until=draft_until)

@@ -406,6 +406,9 @@ def test_retention_dates_abandoned_drafts_and_legal_hold_commands(caseworker, ap
         person = db.get(Person, issued)
         assert person.retain_until == (clock.at + timedelta(days=365 + 365)).date()
         assert db.get(Person, draft).retain_until is None
+        from onboarding.intake import operations as ops  # the date the record page shows
+        assert ops.draft_shredded_on(db.get(Person, draft), 90) == \
+            (clock.at + timedelta(days=91)).date()  # the day the job below first shreds it
     runner = app.test_cli_runner()
     r = runner.invoke(args=["records", "hold", str(held), "--reason", "court_order"])
     assert r.exit_code == 0 and "legal hold on" in r.output, r.output
